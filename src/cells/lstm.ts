@@ -1,0 +1,163 @@
+/**
+ * LSTMCell: the seed's LSTM, forward and backward side by side.
+ *
+ *   i_t = σ(W_ii x_t + b_ii + W_hi h_{t−1} + b_hi)     input gate
+ *   f_t = σ(W_if x_t + b_if + W_hf h_{t−1} + b_hf)     forget gate
+ *   g_t = tanh(W_ig x_t + b_ig + W_hg h_{t−1} + b_hg)  cell candidate C̃_t
+ *   o_t = σ(W_io x_t + b_io + W_ho h_{t−1} + b_ho)     output gate
+ *   c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t
+ *   h_t = o_t ⊙ tanh(c_t)
+ *
+ * Gate blocks in the weights are i, f, g, o (PyTorch's order): rows [0,H) i, [H,2H) f, ….
+ */
+import { gemmNN, gemmNT, gemmTN } from '../kernels/gemm.js';
+import { addColumnSums } from '../kernels/rows.js';
+import { sigmoid, tanh } from '../kernels/activations.js';
+import { RecurrentCell, type CellOptions, type LSTMState } from './cell.js';
+import type { CellTape } from './tape.js';
+
+/** Options of `new LSTMCell(...)`. */
+export type LSTMCellOptions = CellOptions;
+
+/**
+ * A long short-term memory cell. State {h, c}, each [batch, H].
+ *
+ * ```ts
+ * const cell = new LSTMCell({ inputSize: 3, hiddenSize: 16, seed: 1 });
+ * const s = cell.forward(x, cell.initialState(batch), batch);   // x [batch, 3]
+ * const { dx, dState } = cell.backward(s, { h: dh, c: dc });     // grads add into cell.grads
+ * ```
+ */
+export class LSTMCell extends RecurrentCell<LSTMState> {
+  readonly gateCount = 4;
+  readonly hasCellState = true;
+
+  constructor(options: LSTMCellOptions) {
+    super(options, 4, 'LSTMCell');
+  }
+
+  /** Both biases enter the pre-activations additively: fold b_ih + b_hh into the projection. */
+  protected foldBias(out: Float32Array): void {
+    const bi = this.params.biasIh!, bh = this.params.biasHh!;
+    for (let j = 0; j < out.length; j++) out[j] = bi[j]! + bh[j]!;
+  }
+
+  forwardStep(tape: CellTape, t: number): void {
+    const B = tape.batch, H = this.hiddenSize, G4 = 4 * H;
+    const gOff = t * B * G4, sPrev = t * B * H, sNext = sPrev + B * H;
+    // hh [B, 4H] = h_{t−1} · W_hhᵀ
+    gemmNT(tape.hh, 0, G4, tape.h, sPrev, H, this.params.weightHh, 0, H, B, G4, H, false);
+    lstmPointwiseForward(
+      tape.gates, gOff, tape.c, sNext, tape.aux, sPrev, tape.h, sNext,
+      tape.hh, tape.c, sPrev, tape.h, sPrev, tape, t, B, H,
+    );
+  }
+
+  backwardStep(
+    tape: CellTape, t: number,
+    dh: Float32Array, dc: Float32Array, dhPrev: Float32Array, dcPrev: Float32Array,
+  ): void {
+    const B = tape.batch, H = this.hiddenSize, G4 = 4 * H;
+    const gOff = t * B * G4, sPrev = t * B * H;
+    lstmPointwiseBackward(tape.gates, gOff, dhPrev, dcPrev, dh, dc, tape.aux, sPrev, tape.c, sPrev, tape, t, B, H);
+    // dh_{t−1} += dGates [B, 4H] · W_hh [4H, H]
+    gemmNN(dhPrev, 0, H, tape.gates, gOff, G4, this.params.weightHh, 0, H, B, H, G4, true);
+  }
+
+  accumulateParamGrads(tape: CellTape): void {
+    const rows = tape.steps * tape.batch, H = this.hiddenSize, I = this.inputSize, G4 = 4 * H;
+    const g = this.grads;
+    // dW_ih [4H, I] += Σ_rows dGatesᵀ · x ;  dW_hh [4H, H] += Σ_rows dGatesᵀ · h_{t−1}
+    gemmTN(g.weightIh, 0, I, tape.gates, 0, G4, tape.x, 0, I, G4, I, rows, true);
+    gemmTN(g.weightHh, 0, H, tape.gates, 0, G4, tape.h, 0, H, G4, H, rows, true);
+    if (this.bias) {
+      addColumnSums(g.biasIh!, 0, tape.gates, 0, G4, rows, G4);
+      addColumnSums(g.biasHh!, 0, tape.gates, 0, G4, rows, G4);
+    }
+  }
+}
+
+/**
+ * LSTM gates and state update for one step, B rows.
+ * In: gates [B, 4H] holding x·W_ihᵀ + biases, hh [B, 4H] = h_{t−1}·W_hhᵀ, cPrev, hPrev [B, H].
+ * Out: gates [B, 4H] := σ/tanh of (gates + hh) in blocks i,f,g,o; c, tanhC, h [B, H].
+ * Inactive rows (packed sequences) carry their state over and record zero gates.
+ */
+export function lstmPointwiseForward(
+  gates: Float32Array, gOff: number,
+  c: Float32Array, cOff: number,
+  tanhC: Float32Array, tcOff: number,
+  h: Float32Array, hOff: number,
+  hh: Float32Array,
+  cPrev: Float32Array, cpOff: number,
+  hPrev: Float32Array, hpOff: number,
+  tape: CellTape, t: number, B: number, H: number,
+): void {
+  const G4 = 4 * H;
+  for (let b = 0; b < B; b++) {
+    const g = gOff + b * G4, q = b * G4, s = b * H;
+    if (!tape.active(t, b)) {
+      for (let j = 0; j < G4; j++) gates[g + j] = 0;
+      for (let j = 0; j < H; j++) {
+        c[cOff + s + j] = cPrev[cpOff + s + j]!;
+        h[hOff + s + j] = hPrev[hpOff + s + j]!;
+        tanhC[tcOff + s + j] = 0;
+      }
+      continue;
+    }
+    for (let j = 0; j < H; j++) {
+      const i = sigmoid(gates[g + j]! + hh[q + j]!);
+      const f = sigmoid(gates[g + H + j]! + hh[q + H + j]!);
+      const gg = tanh(gates[g + 2 * H + j]! + hh[q + 2 * H + j]!);
+      const o = sigmoid(gates[g + 3 * H + j]! + hh[q + 3 * H + j]!);
+      gates[g + j] = i; gates[g + H + j] = f; gates[g + 2 * H + j] = gg; gates[g + 3 * H + j] = o;
+      const cNew = Math.fround(f * cPrev[cpOff + s + j]! + i * gg);   // c_t = f ⊙ c_{t−1} + i ⊙ g
+      const tc = tanh(cNew);
+      c[cOff + s + j] = cNew;
+      tanhC[tcOff + s + j] = tc;
+      h[hOff + s + j] = o * tc;                                      // h_t = o ⊙ tanh(c_t)
+    }
+  }
+}
+
+/**
+ * Backward of lstmPointwiseForward for one step, B rows. Overwrites gates [B, 4H] (post-activation
+ * i,f,g,o) with dGates, the gradient with respect to the pre-activations; writes dcPrev and the
+ * direct part of dhPrev (zero for active rows, the whole dh for inactive ones: the recurrent part
+ * dGates·W_hh is added by the caller).
+ *
+ *   dc_t   = dc + dh ⊙ o ⊙ (1 − tanh²(c_t))
+ *   d i    = dc_t ⊙ g ⊙ i(1−i)      d f = dc_t ⊙ c_{t−1} ⊙ f(1−f)
+ *   d g    = dc_t ⊙ i ⊙ (1−g²)      d o = dh ⊙ tanh(c_t) ⊙ o(1−o)
+ *   dc_{t−1} = dc_t ⊙ f
+ */
+export function lstmPointwiseBackward(
+  gates: Float32Array, gOff: number,
+  dhPrev: Float32Array, dcPrev: Float32Array,
+  dh: Float32Array, dc: Float32Array,
+  tanhC: Float32Array, tcOff: number,
+  cPrev: Float32Array, cpOff: number,
+  tape: CellTape, t: number, B: number, H: number,
+): void {
+  const G4 = 4 * H;
+  for (let b = 0; b < B; b++) {
+    const g = gOff + b * G4, s = b * H;
+    if (!tape.active(t, b)) {
+      for (let j = 0; j < G4; j++) gates[g + j] = 0;
+      for (let j = 0; j < H; j++) { dhPrev[s + j] = dh[s + j]!; dcPrev[s + j] = dc[s + j]!; }
+      continue;
+    }
+    for (let j = 0; j < H; j++) {
+      const i = gates[g + j]!, f = gates[g + H + j]!, gg = gates[g + 2 * H + j]!, o = gates[g + 3 * H + j]!;
+      const tc = tanhC[tcOff + s + j]!;
+      const dhj = dh[s + j]!;
+      const dct = dc[s + j]! + dhj * o * (1 - tc * tc);
+      gates[g + j] = dct * gg * i * (1 - i);
+      gates[g + H + j] = dct * cPrev[cpOff + s + j]! * f * (1 - f);
+      gates[g + 2 * H + j] = dct * i * (1 - gg * gg);
+      gates[g + 3 * H + j] = dhj * tc * o * (1 - o);
+      dcPrev[s + j] = dct * f;
+      dhPrev[s + j] = 0;
+    }
+  }
+}

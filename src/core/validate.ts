@@ -1,0 +1,64 @@
+/**
+ * Argument checks shared by every public entry point. Each throws before anything is changed,
+ * and its message names the argument, what was expected and what was given:
+ *   `inputs: expected a multiple of batch*inputSize = 48, got 50`.
+ */
+
+/** A short description of a value for error messages: `Float64Array(12)`, `Array(3)`, `null`. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (ArrayBuffer.isView(v)) {
+    const name = (v as { constructor: { name: string } }).constructor.name;
+    const len = (v as unknown as { length?: number }).length;
+    return len === undefined ? name : `${name}(${len})`;
+  }
+  if (Array.isArray(v)) return `Array(${v.length})`;
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return `string "${v.length > 20 ? v.slice(0, 20) + '…' : v}"`;
+  if (typeof v === 'object') return 'object';
+  return typeof v;
+}
+
+/** Throws unless v is a positive integer. */
+export function checkPositiveInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw new RangeError(`${name}: expected a positive integer, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** Throws unless v is a Float32Array. */
+export function checkFloat32(name: string, v: unknown): Float32Array {
+  if (!(v instanceof Float32Array)) {
+    throw new TypeError(`${name}: expected a Float32Array, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Throws unless v is a Float32Array of exactly `length` elements; `what` spells the size, as in
+ * `batch*hiddenSize`.
+ */
+export function checkFloat32Length(name: string, v: unknown, length: number, what: string): Float32Array {
+  const a = checkFloat32(name, v);
+  if (a.length !== length) {
+    throw new RangeError(`${name}: expected length ${what} = ${length}, got ${a.length}`);
+  }
+  return a;
+}
+
+/** Throws unless v is an object (the options bag of a call). */
+export function checkObject(name: string, v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || ArrayBuffer.isView(v)) {
+    throw new TypeError(`${name}: expected an object, got ${describe(v)}`);
+  }
+  return v as Record<string, unknown>;
+}
+
+/** Throws unless v is a boolean or undefined; returns v or the default. */
+export function checkOptionalBoolean(name: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new TypeError(`${name}: expected a boolean, got ${describe(v)}`);
+  return v;
+}

@@ -1,0 +1,117 @@
+/**
+ * Loading the PyTorch float64 reference fixtures (test/fixtures, copied from shared/fixtures,
+ * made by shared/fixtures/generate.py) and comparing against them with the bar of
+ * shared/fixtures/README.md: max |error| ≤ max(4 × torchFloat32Error, 1e-6 × max(1, max|ref|)).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
+export const FIXTURE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+export interface NativeFixture {
+  name: string;
+  kind: 'native';
+  cell: 'lstm' | 'gru';
+  resetAfter: boolean | null;
+  inputSize: number;
+  hiddenSize: number;
+  steps: number;
+  batch: number;
+  params: { weight_ih: number[]; weight_hh: number[]; bias_ih: number[]; bias_hh: number[] };
+  inputs: number[];
+  h0: number[];
+  c0?: number[];
+  expected: { outputs: number[]; hN: number[]; cN?: number[] };
+  upstream: { dOutputs: number[]; dhN: number[]; dcN?: number[] };
+  gradients: Record<string, number[]>;
+  torchFloat32Error: Record<string, number>;
+}
+
+export interface TorchFixture {
+  name: string;
+  kind: 'torch';
+  module: 'LSTM' | 'GRU' | 'LSTMCell' | 'GRUCell';
+  cell: 'lstm' | 'gru';
+  inputSize: number;
+  hiddenSize: number;
+  steps: number;
+  batch: number;
+  numLayers: number;
+  bidirectional: boolean;
+  lengths: number[] | null;
+  stateDict: Record<string, number[]>;
+  stateDictShapes: Record<string, number[]>;
+  inputs: number[];
+  h0: number[];
+  h0Shape: number[];
+  c0?: number[];
+  expected: { outputs: number[]; hN: number[]; cN?: number[] };
+  upstream: { dOutputs: number[]; dhN: number[]; dcN?: number[] };
+  gradients: Record<string, number[]>;
+  torchFloat32Error: Record<string, number>;
+}
+
+export function loadFixture<T = NativeFixture | TorchFixture>(name: string): T {
+  return JSON.parse(readFileSync(join(FIXTURE_DIR, `${name}.json`), 'utf8')) as T;
+}
+
+export function fixtureNames(kind: 'native' | 'torch'): string[] {
+  return readdirSync(FIXTURE_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .filter((n) => (loadFixture<{ kind: string }>(n)).kind === kind)
+    .sort();
+}
+
+export const f32 = (a: number[]): Float32Array => Float32Array.from(a);
+
+/** The bar of shared/fixtures/README.md for one array. */
+export function tolerance(reference: ArrayLike<number>, torchErr: number): number {
+  let maxRef = 0;
+  for (let i = 0; i < reference.length; i++) maxRef = Math.max(maxRef, Math.abs(reference[i]!));
+  return Math.max(4 * torchErr, 1e-6 * Math.max(1, maxRef));
+}
+
+/**
+ * Asserts actual ≈ reference within the fixture bar; returns the error ratio (max error / bar).
+ * The failure message names the array and the worst index.
+ */
+export function expectWithinBar(
+  what: string, actual: ArrayLike<number>, reference: ArrayLike<number>, torchErr: number | undefined,
+): number {
+  expect(torchErr, `${what}: fixture has no torchFloat32Error`).toBeTypeOf('number');
+  expect(actual.length, `${what}: length`).toBe(reference.length);
+  const bar = tolerance(reference, torchErr!);
+  let worst = 0, at = -1;
+  for (let i = 0; i < reference.length; i++) {
+    const e = Math.abs(actual[i]! - reference[i]!);
+    if (!(e <= worst)) { worst = e; at = i; }
+  }
+  const ratio = worst / bar;
+  if (!(ratio <= 1)) {
+    expect.fail(`${what}: max |error| ${worst.toExponential(3)} at index ${at} (got ${actual[at]}, want ${reference[at]}) exceeds bar ${bar.toExponential(3)} (ratio ${ratio.toFixed(2)})`);
+  }
+  return ratio;
+}
+
+/** Collects worst ratios per fixture for a printed summary. */
+export class RatioReport {
+  private rows: { fixture: string; path: string; ratio: number; array: string }[] = [];
+
+  add(fixture: string, path: string, array: string, ratio: number): void {
+    this.rows.push({ fixture, path, ratio, array });
+  }
+
+  print(title: string): void {
+    const byKey = new Map<string, { ratio: number; array: string }>();
+    for (const r of this.rows) {
+      const k = `${r.fixture} [${r.path}]`;
+      const cur = byKey.get(k);
+      if (!cur || r.ratio > cur.ratio) byKey.set(k, { ratio: r.ratio, array: r.array });
+    }
+    const lines = [...byKey.entries()].map(([k, v]) => `  ${k.padEnd(44)} worst error/bar ${v.ratio.toFixed(3)} (${v.array})`);
+    console.log(`${title}\n${lines.join('\n')}`);
+  }
+}
