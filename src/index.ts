@@ -7,6 +7,7 @@ export { gemmNN, gemmNT, gemmTN } from './kernels/gemm.js';
 export { gemmReference } from './kernels/gemm-reference.js';
 export { sigmoid, tanh } from './kernels/activations.js';
 export { Random } from './core/random.js';
+export type { Tensor, Parameter } from './core/tensor.js';
 export { CellTape } from './cells/tape.js';
 export {
   RecurrentCell,

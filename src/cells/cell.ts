@@ -9,6 +9,7 @@ import { addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
 import { CellTape } from './tape.js';
+import type { Parameter } from '../core/tensor.js';
 
 /**
  * A cell's parameters (or their gradients), PyTorch's layout, G = 4 (LSTM: gate blocks i,f,g,o)
@@ -111,6 +112,20 @@ export abstract class RecurrentCell<S extends CellState> {
     // PyTorch's default: every weight and bias uniform in [−1/√H, 1/√H].
     const k = 1 / Math.sqrt(this.hiddenSize);
     for (const v of paramList(this.params)) rng.fillUniform(v, -k, k);
+  }
+
+  /**
+   * The parameters with their gradients, in a fixed order (weightIh, weightHh, biasIh, biasHh),
+   * for optimizers and gradCheck. The arrays are the cell's own (no copies).
+   */
+  parameters(): Parameter[] {
+    const names = ['weightIh', 'weightHh', 'biasIh', 'biasHh'] as const;
+    const out: Parameter[] = [];
+    for (const k of names) {
+      const value = this.params[k], grad = this.grads[k];
+      if (value !== undefined && grad !== undefined) out.push({ name: k, value, grad });
+    }
+    return out;
   }
 
   /** Sets every gradient to zero (backward only ever adds). */
