@@ -36,3 +36,4 @@ export {
   type GradCheckEntry,
   type GradCheckResult,
 } from './gradcheck.js';
+export { saveSafetensors, loadSafetensors, loadSafetensorsMetadata, SafetensorsError } from './io/safetensors.js';

@@ -3,13 +3,14 @@
  * the size given, and leaves params and grads untouched.
  */
 import { describe, expect, it } from 'vitest';
-import { GRUCell, LSTMCell, SequenceRunner, type LSTMState } from '../../src/index.js';
+import { GRUCell, LSTMCell, SequenceRunner, type CellState, type LSTMState, type RecurrentCell } from '../../src/index.js';
 import { makeCell, randn } from '../helpers/cells.js';
 
-function snapshot(cell: LSTMCell | GRUCell): Float32Array[] {
+type AnyCell = RecurrentCell<CellState>;
+function snapshot(cell: AnyCell): Float32Array[] {
   return cell.parameters().flatMap((p) => [p.value.slice(), p.grad.slice()]);
 }
-function expectUnchanged(cell: LSTMCell | GRUCell, snap: Float32Array[]): void {
+function expectUnchanged(cell: AnyCell, snap: Float32Array[]): void {
   const now = cell.parameters().flatMap((p) => [p.value, p.grad]);
   now.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(snap[i]!)));
 }
@@ -44,7 +45,7 @@ describe('constructor arguments', () => {
 
 describe.each(['lstm', 'gru'] as const)('%s cell.forward / backward', (kind) => {
   const I = 3, H = 4, B = 2;
-  const fresh = () => makeCell(kind, I, H, 1) as LSTMCell | GRUCell;
+  const fresh = () => makeCell(kind, I, H, 1);
   it('rejects bad x, state and batch, naming them', () => {
     const cell = fresh();
     const snap = snapshot(cell);
@@ -88,7 +89,7 @@ describe.each(['lstm', 'gru'] as const)('%s cell.forward / backward', (kind) => 
 describe.each(['lstm', 'gru'] as const)('%s SequenceRunner arguments', (kind) => {
   const I = 4, H = 3, B = 3;
   it('rejects bad inputs, batch, state and lengths, naming them, changing nothing', () => {
-    const cell = makeCell(kind, I, H, 2) as LSTMCell | GRUCell;
+    const cell = makeCell(kind, I, H, 2);
     const r = new SequenceRunner(cell);
     const snap = snapshot(cell);
     expect(() => r.run(new Float32Array(50), { batch: 4 })).toThrow('inputs: expected a non-zero multiple of batch*inputSize = 16, got 50');
@@ -106,7 +107,7 @@ describe.each(['lstm', 'gru'] as const)('%s SequenceRunner arguments', (kind) =>
     expectUnchanged(cell, snap);
   });
   it('backward before forward, after run, or twice is an Error; bad upstream gradients are named', () => {
-    const cell = makeCell(kind, I, H, 2) as LSTMCell | GRUCell;
+    const cell = makeCell(kind, I, H, 2);
     const r = new SequenceRunner(cell);
     expect(() => r.backward({})).toThrow('backward: no forward tape; call forward() first');
     r.forward(randn(2 * B * I, 1), { batch: B });
