@@ -37,3 +37,12 @@ export {
   type GradCheckResult,
 } from './gradcheck.js';
 export { saveSafetensors, loadSafetensors, loadSafetensorsMetadata, SafetensorsError } from './io/safetensors.js';
+export { LSTM, GRU, RecurrentStack, type StackOptions, type GRUStackOptions, type FromPyTorchOptions, type StackRunOptions, type StackRunResult, type StackBackwardInput, type StackBackwardResult } from './modules/rnn.js';
+export { Linear, LinearTape, type LinearOptions, type LinearParams, type LinearForward } from './nn/linear.js';
+export { mseLoss, softmaxCrossEntropy } from './nn/losses.js';
+export { SGD, type SGDOptions } from './optim/sgd.js';
+export { Adam, type AdamOptions } from './optim/adam.js';
+export { clipGradNorm } from './optim/clip.js';
+export type { OptimizerState, OptimizerStateInput } from './optim/optimizer.js';
+export { xavierUniform, orthogonal, orthogonalRecurrent, xavierInput, forgetBias } from './init/initializers.js';
+export type { TensorInput, NestedNumbers } from './core/tensor-input.js';

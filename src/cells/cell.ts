@@ -9,7 +9,9 @@ import { addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
 import { CellTape } from './tape.js';
-import type { Parameter } from '../core/tensor.js';
+import type { Parameter, Tensor } from '../core/tensor.js';
+import { readTensorDict, type TensorInput } from '../core/tensor-input.js';
+import { cellFromPyTorch, cellShapes, cellToPyTorch, type CellLayout } from '../interop/pytorch.js';
 
 /**
  * A cell's parameters (or their gradients), PyTorch's layout, G = 4 (LSTM: gate blocks i,f,g,o)
@@ -126,6 +128,38 @@ export abstract class RecurrentCell<S extends CellState> {
       if (value !== undefined && grad !== undefined) out.push({ name: k, value, grad });
     }
     return out;
+  }
+
+  /**
+   * The parameters under PyTorch's keys and conventions (weight_ih [G·H, I], weight_hh [G·H, H],
+   * bias_ih, bias_hh [G·H]; for GRU the z rows negated, see `GRUCell.fromPyTorch`). New arrays.
+   */
+  stateDict(): Record<string, Tensor> {
+    return cellToPyTorch(this.pytorchLayout(), this.params, '');
+  }
+
+  /** The gradients under the same keys and conventions as stateDict(). New arrays. */
+  gradDict(): Record<string, Tensor> {
+    return cellToPyTorch(this.pytorchLayout(), this.grads, '');
+  }
+
+  /**
+   * Loads parameters given under PyTorch's keys (as stateDict() returns them): each a Tensor, a
+   * `{shape, data}`, a flat Float32Array or number[], or nested arrays. A missing, extra or
+   * wrongly-shaped key throws, naming the key and both shapes, and nothing is loaded.
+   */
+  loadStateDict(stateDict: Record<string, TensorInput>): void {
+    const layout = this.pytorchLayout();
+    const data = readTensorDict('stateDict', stateDict, cellShapes(layout, ''));
+    cellFromPyTorch(layout, this.params, data, '');
+  }
+
+  /** Sizes and the GRU z-row convention, for the PyTorch mapping (src/interop/pytorch.ts). */
+  pytorchLayout(): CellLayout {
+    return {
+      inputSize: this.inputSize, hiddenSize: this.hiddenSize, gateCount: this.gateCount, bias: this.bias,
+      negatedRows: this.hasCellState ? null : [this.hiddenSize, 2 * this.hiddenSize],
+    };
   }
 
   /** Sets every gradient to zero (backward only ever adds). */

@@ -15,7 +15,9 @@
 import { gemmNN, gemmNT, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
-import { checkOptionalBoolean } from '../core/validate.js';
+import { checkObject, checkOptionalBoolean } from '../core/validate.js';
+import type { TensorInput } from '../core/tensor-input.js';
+import { inferCellSizes } from '../interop/pytorch.js';
 import { RecurrentCell, type CellOptions, type GRUState } from './cell.js';
 import type { CellTape } from './tape.js';
 
@@ -46,6 +48,19 @@ export class GRUCell extends RecurrentCell<GRUState> {
   constructor(options: GRUCellOptions) {
     super(options, 3, 'GRUCell');
     this.resetAfter = checkOptionalBoolean('resetAfter', options.resetAfter, false);
+  }
+
+  /**
+   * A GRUCell computing exactly what a PyTorch `nn.GRUCell` with this state dict computes (keys
+   * weight_ih [3H, I], weight_hh [3H, H], bias_ih, bias_hh [3H]): `resetAfter: true`, and the
+   * z-gate rows negated, since PyTorch's h' = (1 − z')⊙n + z'⊙h and σ(−a) = 1 − σ(a).
+   * stateDict() and gradDict() negate them back.
+   */
+  static fromPyTorch(stateDict: Record<string, TensorInput>): GRUCell {
+    const sd = checkObject('stateDict', stateDict);
+    const cell = new GRUCell({ ...inferCellSizes('stateDict', sd, 3, ''), resetAfter: true });
+    cell.loadStateDict(stateDict);
+    return cell;
   }
 
   /**

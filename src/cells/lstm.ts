@@ -15,6 +15,9 @@ import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { RecurrentCell, type CellOptions, type LSTMState } from './cell.js';
 import type { CellTape } from './tape.js';
+import { checkObject } from '../core/validate.js';
+import type { TensorInput } from '../core/tensor-input.js';
+import { inferCellSizes } from '../interop/pytorch.js';
 
 /** Options of `new LSTMCell(...)`. */
 export type LSTMCellOptions = CellOptions;
@@ -34,6 +37,18 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
 
   constructor(options: LSTMCellOptions) {
     super(options, 4, 'LSTMCell');
+  }
+
+  /**
+   * An LSTMCell holding the weights of a PyTorch `nn.LSTMCell` state dict (keys weight_ih
+   * [4H, I], weight_hh [4H, H], bias_ih, bias_hh [4H]; sizes come from the shapes, biases from
+   * their presence). Gate order and equations are PyTorch's own: nothing is converted.
+   */
+  static fromPyTorch(stateDict: Record<string, TensorInput>): LSTMCell {
+    const sd = checkObject('stateDict', stateDict);
+    const cell = new LSTMCell(inferCellSizes('stateDict', sd, 4, ''));
+    cell.loadStateDict(stateDict);
+    return cell;
   }
 
   /** Both biases enter the pre-activations additively: fold b_ih + b_hh into the projection. */

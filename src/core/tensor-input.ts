@@ -1,0 +1,150 @@
+/**
+ * Reading named tensors handed in by users (state dicts of layers and optimizers): a Tensor, a
+ * `{shape, data}` read back from JSON, a flat Float32Array or number[], or nested number arrays
+ * as PyTorch's `tensor.tolist()` writes them. Every `load…` checks all keys and shapes before
+ * the caller copies anything, so a failed load changes nothing.
+ */
+import type { Tensor } from './tensor.js';
+import { checkObject, describe } from './validate.js';
+
+/** Nested number arrays, e.g. `[[1, 2], [3, 4]]` for shape [2, 2] (PyTorch's `tolist()`). */
+export type NestedNumbers = number[] | NestedNumbers[];
+
+/**
+ * One tensor as a user may hand it in:
+ * - a Tensor, or `{shape, data}` with `data` a Float32Array or number[] (a Tensor after a JSON
+ *   round trip with `Array.from(data)`); `dtype`, if present, is ignored: values become float32;
+ * - a flat Float32Array or number[] (only its length is checked);
+ * - nested number arrays (their shape is checked).
+ */
+export type TensorInput = Tensor | { shape: number[]; data: Float32Array | number[] } | Float32Array | NestedNumbers;
+
+/** A tensor read by readTensorInput: row-major float32 values and the shape, null when given flat. */
+export interface ReadTensor {
+  shape: number[] | null;
+  /** The input itself when it was a Float32Array, else a new array. */
+  data: Float32Array;
+}
+
+/** `[3, 4]`. */
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Number of elements of a shape (1 for []). */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** A Tensor of float32 `data` (not copied) with `shape`. */
+export function makeTensor(shape: number[], data: Float32Array): Tensor {
+  return { dtype: 'float32', shape, data };
+}
+
+/** Reads one TensorInput; throws (naming `name`) on anything else or on a non-number element. */
+export function readTensorInput(name: string, v: unknown): ReadTensor {
+  if (v instanceof Float32Array) return { shape: null, data: v };
+  if (Array.isArray(v)) {
+    if (v.length > 0 && Array.isArray(v[0])) {
+      const shape = nestedShape(name, v);
+      const data = new Float32Array(shapeSize(shape));
+      flattenInto(name, v, shape, 0, data, 0);
+      return { shape, data };
+    }
+    return { shape: null, data: numbersToFloat32(name, v) };
+  }
+  if (typeof v === 'object' && v !== null && 'shape' in v && 'data' in v) {
+    const { shape, data } = v as { shape: unknown; data: unknown };
+    if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
+      throw new TypeError(`${name}.shape: expected an array of non-negative integers, got ${describe(shape)}`);
+    }
+    let arr: Float32Array;
+    if (data instanceof Float32Array) arr = data;
+    else if (Array.isArray(data)) arr = numbersToFloat32(`${name}.data`, data);
+    else throw new TypeError(`${name}.data: expected a Float32Array or number[], got ${describe(data)}`);
+    const n = shapeSize(shape);
+    if (arr.length !== n) {
+      throw new RangeError(`${name}.data: expected ${n} elements for shape ${formatShape(shape)}, got ${arr.length}`);
+    }
+    return { shape: shape.slice(), data: arr };
+  }
+  throw new TypeError(`${name}: expected a Tensor, Float32Array or number array, got ${describe(v)}`);
+}
+
+/**
+ * Reads `dict` against the expected keys and shapes: every expected key present, no other key,
+ * each value of the expected shape (flat inputs: the expected number of elements). Throws on the
+ * first problem, naming `what`, the key and both shapes; returns the float32 data per key, for
+ * the caller to copy in only once everything has passed.
+ */
+export function readTensorDict(
+  what: string, dict: unknown, expected: Record<string, readonly number[]>,
+): Record<string, Float32Array> {
+  const d = checkObject(what, dict);
+  const expectedKeys = Object.keys(expected);
+  for (const key of Object.keys(d)) {
+    if (!(key in expected)) {
+      throw new RangeError(`${what}: unexpected key "${key}"; expected keys ${expectedKeys.map((k) => `"${k}"`).join(', ') || '(none)'}`);
+    }
+  }
+  const out: Record<string, Float32Array> = {};
+  for (const key of expectedKeys) {
+    const shape = expected[key]!;
+    if (d[key] === undefined) {
+      throw new RangeError(`${what}: missing key "${key}" (expected shape ${formatShape(shape)})`);
+    }
+    const t = readTensorInput(`${what}["${key}"]`, d[key]);
+    if (t.shape !== null) {
+      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+        throw new RangeError(`${what}["${key}"]: expected shape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
+      }
+    } else if (t.data.length !== shapeSize(shape)) {
+      throw new RangeError(
+        `${what}["${key}"]: expected ${shapeSize(shape)} elements (shape ${formatShape(shape)}), got ${t.data.length}`,
+      );
+    }
+    out[key] = t.data;
+  }
+  return out;
+}
+
+function numbersToFloat32(name: string, v: unknown[]): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== 'number') throw new TypeError(`${name}[${i}]: expected a number, got ${describe(x)}`);
+    out[i] = x;
+  }
+  return out;
+}
+
+function nestedShape(name: string, v: unknown): number[] {
+  const shape: number[] = [];
+  let cur: unknown = v;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    if (cur.length === 0) break;
+    cur = cur[0];
+  }
+  if (shape.length > 0 && shape[shape.length - 1] !== 0 && typeof cur !== 'number') {
+    throw new TypeError(`${name}: expected nested number arrays, got an element ${describe(cur)}`);
+  }
+  return shape;
+}
+
+function flattenInto(
+  name: string, v: unknown, shape: number[], dim: number, out: Float32Array, off: number,
+): number {
+  if (dim === shape.length) {
+    if (typeof v !== 'number') throw new TypeError(`${name}: expected a number, got ${describe(v)}`);
+    out[off] = v;
+    return off + 1;
+  }
+  if (!Array.isArray(v) || v.length !== shape[dim]) {
+    throw new RangeError(`${name}: expected an array of ${shape[dim]} (nested arrays must not be ragged), got ${describe(v)}`);
+  }
+  for (let i = 0; i < v.length; i++) off = flattenInto(`${name}[${i}]`, v[i], shape, dim + 1, out, off);
+  return off;
+}

@@ -1,0 +1,213 @@
+/**
+ * Linear: the fully connected layer y = x · Wᵀ + b, PyTorch's nn.Linear (layout, initialisation
+ * and state-dict keys), forward and backward side by side.
+ *
+ *   forward   y [B, out]  = x [B, in] · W[out, in]ᵀ + b[out]
+ *   backward  dx [B, in]  = dy [B, out] · W [out, in]
+ *             dW [out, in] += dyᵀ · x       db [out] += Σ_rows dy
+ */
+import { gemmNN, gemmNT, gemmTN } from '../kernels/gemm.js';
+import { addColumnSums, addRowBias } from '../kernels/rows.js';
+import { Random } from '../core/random.js';
+import type { Parameter, Tensor } from '../core/tensor.js';
+import { formatShape, makeTensor, readTensorDict, readTensorInput, type TensorInput } from '../core/tensor-input.js';
+import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
+
+/** Options of `new Linear(...)`. */
+export interface LinearOptions {
+  /** Features per input row, `in`. */
+  inFeatures: number;
+  /** Features per output row, `out`. */
+  outFeatures: number;
+  /** Whether the layer adds a bias (default true). */
+  bias?: boolean;
+  /** Seed of the deterministic initialiser (default 0): same seed, same bits everywhere. */
+  seed?: number;
+}
+
+/** A Linear layer's parameters (or their gradients), PyTorch's layout. */
+export interface LinearParams {
+  /** [out, in] */
+  weight: Float32Array;
+  /** [out]; absent when the layer was built with bias: false. */
+  bias?: Float32Array;
+}
+
+/**
+ * What `forward` keeps for `backward`: a copy of the input, so the caller may reuse x. A tape
+ * can be passed to backward more than once (each call adds the gradients again).
+ */
+export class LinearTape {
+  constructor(
+    /** The layer whose forward made this tape. */
+    readonly layer: Linear,
+    /** Rows B. */
+    readonly batch: number,
+    /** [B, in] the input, copied at forward. */
+    readonly x: Float32Array,
+  ) {}
+}
+
+/** What `forward` returns. */
+export interface LinearForward {
+  /** [B, out] the output; owned by the caller. */
+  y: Float32Array;
+  /** What backward needs. */
+  tape: LinearTape;
+}
+
+/**
+ * A fully connected layer, y = x · Wᵀ + b.
+ *
+ * ```ts
+ * const fc = new Linear({ inFeatures: 16, outFeatures: 3, seed: 1 });
+ * const { y, tape } = fc.forward(h, batch);     // h [batch, 16] → y [batch, 3]
+ * const dh = fc.backward(tape, dy);             // dW, db add into fc.grads
+ * ```
+ */
+export class Linear {
+  /** Input features `in`. */
+  readonly inFeatures: number;
+  /** Output features `out`. */
+  readonly outFeatures: number;
+  /** Whether the layer has a bias. */
+  readonly bias: boolean;
+  /** Parameters, PyTorch's layout; see LinearParams. */
+  readonly params: LinearParams;
+  /** Gradients: same keys and shapes as params; backward adds into them. */
+  readonly grads: LinearParams;
+
+  /**
+   * PyTorch's default initialisation (kaiming_uniform_ with a = √5): weight and bias both uniform
+   * in [−1/√in, 1/√in), the weight drawn first, from one generator seeded with `seed`.
+   */
+  constructor(options: LinearOptions) {
+    checkObject('Linear options', options);
+    this.inFeatures = checkPositiveInt('inFeatures', options.inFeatures);
+    this.outFeatures = checkPositiveInt('outFeatures', options.outFeatures);
+    this.bias = checkOptionalBoolean('bias', options.bias, true);
+    const rng = new Random(options.seed ?? 0);
+    const make = (): LinearParams => {
+      const p: LinearParams = { weight: new Float32Array(this.outFeatures * this.inFeatures) };
+      if (this.bias) p.bias = new Float32Array(this.outFeatures);
+      return p;
+    };
+    this.params = make();
+    this.grads = make();
+    const k = 1 / Math.sqrt(this.inFeatures);
+    rng.fillUniform(this.params.weight, -k, k);
+    if (this.params.bias) rng.fillUniform(this.params.bias, -k, k);
+  }
+
+  /**
+   * A layer holding the weights of a PyTorch nn.Linear state dict: `weight` [out, in] with its
+   * shape (a Tensor, `{shape, data}`, or nested arrays from `tensor.tolist()`), and optionally
+   * `bias` [out] (its presence decides `bias`). Sizes come from weight's shape.
+   */
+  static fromPyTorch(stateDict: Record<string, TensorInput>): Linear {
+    const d = checkObject('stateDict', stateDict);
+    if (d.weight === undefined) throw new RangeError('stateDict: missing key "weight" (expected shape [outFeatures, inFeatures])');
+    const w = readTensorInput('stateDict["weight"]', d.weight);
+    if (w.shape === null || w.shape.length !== 2) {
+      throw new RangeError(
+        `stateDict["weight"]: expected a tensor with shape [outFeatures, inFeatures] (a Tensor or nested arrays), got ${
+          w.shape === null ? `flat ${describe(d.weight)}` : `shape ${formatShape(w.shape)}`}`,
+      );
+    }
+    const layer = new Linear({ outFeatures: w.shape[0]!, inFeatures: w.shape[1]!, bias: d.bias !== undefined });
+    layer.loadStateDict(stateDict);
+    return layer;
+  }
+
+  /**
+   * Forward that keeps a tape for backward.
+   * @param x [batch, in]
+   * @returns y [batch, out] and the tape
+   */
+  forward(x: Float32Array, batch: number): LinearForward {
+    const y = this.run(x, batch);
+    return { y, tape: new LinearTape(this, batch, x.slice()) };
+  }
+
+  /**
+   * Inference: y [batch, out] = x [batch, in] · Wᵀ + b, keeping nothing.
+   * @param x [batch, in]
+   */
+  run(x: Float32Array, batch: number): Float32Array {
+    checkPositiveInt('batch', batch);
+    checkFloat32Length('x', x, batch * this.inFeatures, 'batch*inFeatures');
+    const I = this.inFeatures, O = this.outFeatures;
+    const y = new Float32Array(batch * O);
+    gemmNT(y, 0, O, x, 0, I, this.params.weight, 0, I, batch, O, I, false);
+    if (this.params.bias) addRowBias(y, 0, O, this.params.bias, 0, batch, O);
+    return y;
+  }
+
+  /**
+   * Backward of one forward: adds dW [out, in] += dyᵀ · x and db [out] += Σ_rows dy into `grads`,
+   * and returns dx [batch, in] = dy · W.
+   * @param tape what forward returned as `tape`
+   * @param dy [batch, out] gradient with respect to y
+   */
+  backward(tape: LinearTape, dy: Float32Array): Float32Array {
+    if (!(tape instanceof LinearTape) || tape.layer !== this) {
+      throw new TypeError(`tape: expected the tape of this layer's forward(), got ${describe(tape)}`);
+    }
+    const B = tape.batch, I = this.inFeatures, O = this.outFeatures;
+    checkFloat32Length('dy', dy, B * O, 'batch*outFeatures');
+    gemmTN(this.grads.weight, 0, I, dy, 0, O, tape.x, 0, I, O, I, B, true);
+    if (this.grads.bias) addColumnSums(this.grads.bias, 0, dy, 0, O, B, O);
+    const dx = new Float32Array(B * I);
+    gemmNN(dx, 0, I, dy, 0, O, this.params.weight, 0, I, B, I, O, false);
+    return dx;
+  }
+
+  /** The parameters with their gradients (the layer's own arrays): `weight`, then `bias`. */
+  parameters(): Parameter[] {
+    const out: Parameter[] = [{ name: 'weight', value: this.params.weight, grad: this.grads.weight }];
+    if (this.params.bias && this.grads.bias) out.push({ name: 'bias', value: this.params.bias, grad: this.grads.bias });
+    return out;
+  }
+
+  /** Sets every gradient to zero (backward only ever adds). */
+  zeroGrad(): void {
+    this.grads.weight.fill(0);
+    this.grads.bias?.fill(0);
+  }
+
+  /** The expected state-dict shapes: weight [out, in], bias [out] (when the layer has one). */
+  private shapes(): Record<string, number[]> {
+    const s: Record<string, number[]> = { weight: [this.outFeatures, this.inFeatures] };
+    if (this.bias) s.bias = [this.outFeatures];
+    return s;
+  }
+
+  /** A copy of the parameters under PyTorch's keys: `weight` [out, in], `bias` [out]. */
+  stateDict(): Record<string, Tensor> {
+    return this.snapshot(this.params);
+  }
+
+  /** A copy of the gradients under the same keys as stateDict. */
+  gradDict(): Record<string, Tensor> {
+    return this.snapshot(this.grads);
+  }
+
+  /**
+   * Copies parameters in from a state dict with exactly the keys of stateDict(): each value a
+   * TensorInput (a Tensor or `{shape, data}` must have the exact shape, flat arrays the element
+   * count, nested arrays the shape). Missing, unexpected or mis-shaped keys throw, naming the key
+   * and both shapes, before anything is copied.
+   */
+  loadStateDict(dict: Record<string, TensorInput>): void {
+    const data = readTensorDict('stateDict', dict, this.shapes());
+    this.params.weight.set(data.weight!);
+    if (this.params.bias) this.params.bias.set(data.bias!);
+  }
+
+  private snapshot(p: LinearParams): Record<string, Tensor> {
+    const shapes = this.shapes();
+    const out: Record<string, Tensor> = { weight: makeTensor(shapes.weight!, p.weight.slice()) };
+    if (p.bias) out.bias = makeTensor(shapes.bias!, p.bias.slice());
+    return out;
+  }
+}

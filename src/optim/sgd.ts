@@ -1,0 +1,140 @@
+/**
+ * SGD: stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight
+ * decay, with the update rule of PyTorch's torch.optim.SGD. Per element, at step t:
+ *
+ *   g = grad + weightDecay · p
+ *   if momentum ≠ 0:
+ *     b = g                                    (first step)
+ *     b = momentum · b + (1 − dampening) · g   (later steps)
+ *     g = g + momentum · b   (nesterov)   or   g = b
+ *   p = p − lr · g
+ *
+ * Each element is updated in float64 and stored to float32 (p and b). Gradients are read, never
+ * changed.
+ */
+import type { Parameter } from '../core/tensor.js';
+import { checkObject, checkOptionalBoolean } from '../core/validate.js';
+import {
+  checkHyper, checkParameters, loadOptimizerState, saveOptimizerState,
+  type OptimizerState, type OptimizerStateInput,
+} from './optimizer.js';
+
+/** Options of `new SGD(...)`; PyTorch's names, camelCased. */
+export interface SGDOptions {
+  /** Learning rate, ≥ 0. */
+  lr: number;
+  /** Momentum factor μ, ≥ 0 (default 0: plain SGD, no buffers). */
+  momentum?: number;
+  /** Nesterov momentum (default false); needs momentum > 0 and dampening 0. */
+  nesterov?: boolean;
+  /** L2 penalty added to the gradient, ≥ 0 (default 0). */
+  weightDecay?: number;
+  /** Dampening of the gradient in the momentum update (default 0). */
+  dampening?: number;
+}
+
+/**
+ * The SGD optimizer.
+ *
+ * ```ts
+ * const opt = new SGD(cell.parameters(), { lr: 0.1, momentum: 0.9 });
+ * opt.zeroGrad(); runner.forward(...); runner.backward(...); opt.step();
+ * ```
+ */
+export class SGD {
+  /** Momentum μ. */
+  readonly momentum: number;
+  /** Whether the update uses Nesterov momentum. */
+  readonly nesterov: boolean;
+  /** L2 weight decay. */
+  readonly weightDecay: number;
+  /** Dampening. */
+  readonly dampening: number;
+  private readonly params: Parameter[];
+  /** One momentum buffer per parameter (PyTorch's momentum_buffer); empty when momentum is 0. */
+  private readonly momentumBuffers: Float32Array[];
+  private lrValue: number;
+  private steps = 0;
+
+  /**
+   * @param params the parameters to update, each once (their arrays, not copies, are kept)
+   * @param options see SGDOptions
+   */
+  constructor(params: Parameter[], options: SGDOptions) {
+    this.params = checkParameters(params);
+    checkObject('SGD options', options);
+    this.lrValue = checkHyper('lr', options.lr, undefined, (x) => x >= 0, 'a finite number >= 0');
+    this.momentum = checkHyper('momentum', options.momentum, 0, (x) => x >= 0, 'a finite number >= 0');
+    this.nesterov = checkOptionalBoolean('nesterov', options.nesterov, false);
+    this.weightDecay = checkHyper('weightDecay', options.weightDecay, 0, (x) => x >= 0, 'a finite number >= 0');
+    this.dampening = checkHyper('dampening', options.dampening, 0, () => true, 'a finite number');
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new RangeError(
+        `nesterov: expected momentum > 0 and dampening = 0 with nesterov: true, got momentum ${this.momentum} and dampening ${this.dampening}`,
+      );
+    }
+    this.momentumBuffers = this.momentum !== 0 ? this.params.map((p) => new Float32Array(p.value.length)) : [];
+  }
+
+  /** Learning rate; may be changed between steps (schedules), must stay a finite number ≥ 0. */
+  get lr(): number {
+    return this.lrValue;
+  }
+
+  set lr(v: number) {
+    this.lrValue = checkHyper('lr', v, undefined, (x) => x >= 0, 'a finite number >= 0');
+  }
+
+  /** step() calls so far. */
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /** Updates every parameter in place from its gradient; allocates nothing. */
+  step(): void {
+    const lr = this.lrValue, mu = this.momentum, wd = this.weightDecay;
+    const keep = 1 - this.dampening, first = this.steps === 0;
+    for (let k = 0; k < this.params.length; k++) {
+      const p = this.params[k]!.value, grad = this.params[k]!.grad;
+      if (mu === 0) {
+        for (let i = 0; i < p.length; i++) p[i] = p[i]! - lr * (grad[i]! + wd * p[i]!);
+        continue;
+      }
+      const buf = this.momentumBuffers[k]!;
+      for (let i = 0; i < p.length; i++) {
+        const g = grad[i]! + wd * p[i]!;
+        const b = first ? g : mu * buf[i]! + keep * g;
+        buf[i] = b;
+        // Nesterov uses the float32 buffer value, as PyTorch does.
+        const d = this.nesterov ? g + mu * buf[i]! : buf[i]!;
+        p[i] = p[i]! - lr * d;
+      }
+    }
+    this.steps++;
+  }
+
+  /** Sets the gradient of every parameter to zero. */
+  zeroGrad(): void {
+    for (const p of this.params) p.grad.fill(0);
+  }
+
+  /**
+   * A copy of the optimizer state: the step count and, with momentum, `<i>.momentum_buffer` for
+   * each parameter i (shape [length]). See OptimizerState.
+   */
+  stateDict(): OptimizerState {
+    return saveOptimizerState(this.steps, this.buffers());
+  }
+
+  /**
+   * Restores a state from stateDict() (or from JSON of it). The keys must be exactly those of
+   * this optimizer's stateDict(); everything is checked before anything changes.
+   */
+  loadStateDict(state: OptimizerStateInput): void {
+    this.steps = loadOptimizerState(state, this.buffers());
+  }
+
+  private buffers(): Record<string, Float32Array[]> {
+    return this.momentum !== 0 ? { momentum_buffer: this.momentumBuffers } : {};
+  }
+}
