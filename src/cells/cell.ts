@@ -4,7 +4,8 @@
  * built on the per-step kernels that the SequenceRunner also drives. A cell maps (x, state) to
  * the next state; the runner scans a cell over time (PyTorch's cell/layer split).
  */
-import { gemmNN, gemmNT } from '../kernels/gemm.js';
+import { gemmNN } from '../kernels/gemm.js';
+import { transpose } from '../kernels/rows.js';
 import { addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
@@ -198,6 +199,7 @@ export abstract class RecurrentCell<S extends CellState> {
     tape.x.set(x);
     tape.h.set(state.h);
     if (this.hasCellState) tape.c.set((state as LSTMState).c);
+    this.prepareWeights(tape);
     this.projectInputs(tape);
     this.forwardStep(tape, 0);
     tape.ready = true;
@@ -251,12 +253,23 @@ export abstract class RecurrentCell<S extends CellState> {
   }
 
   /**
+   * Copies W_ihᵀ [I, G·H] and W_hhᵀ [H, G·H] into the tape for the forward products. Call it
+   * before projectInputs/forwardStep whenever the weights may have changed (the runner and
+   * `forward` do, at every forward).
+   */
+  prepareWeights(tape: CellTape): void {
+    const GH = this.gateCount * this.hiddenSize;
+    transpose(tape.weightIhT, this.params.weightIh, GH, this.inputSize);
+    transpose(tape.weightHhT, this.params.weightHh, GH, this.hiddenSize);
+  }
+
+  /**
    * Input projection of every step at once, before the time loop (PyTorch's pre_compute_input):
-   * tape.gates [T·B, G·H] = tape.x [T·B, I] · W_ihᵀ + the folded biases.
+   * tape.gates [T·B, G·H] = tape.x [T·B, I] · W_ihᵀ + the folded biases (W_ihᵀ from prepareWeights).
    */
   projectInputs(tape: CellTape): void {
     const GH = this.gateCount * this.hiddenSize, rows = tape.steps * tape.batch, I = this.inputSize;
-    gemmNT(tape.gates, 0, GH, tape.x, 0, I, this.params.weightIh, 0, I, rows, GH, I, false);
+    gemmNN(tape.gates, 0, GH, tape.x, 0, I, tape.weightIhT, 0, GH, rows, GH, I, false);
     if (this.bias) {
       this.foldBias(tape.foldedBias);
       addRowBias(tape.gates, 0, GH, tape.foldedBias, 0, rows, GH);

@@ -12,7 +12,7 @@
  * Gate blocks in the weights are r, z, n (PyTorch's order). PyTorch's nn.GRU is the resetAfter
  * form with h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}; its z rows are the negation of ours (σ(−a) = 1 − σ(a)).
  */
-import { gemmNN, gemmNT, gemmTN } from '../kernels/gemm.js';
+import { gemmNN, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { checkObject, checkOptionalBoolean } from '../core/validate.js';
@@ -77,18 +77,18 @@ export class GRUCell extends RecurrentCell<GRUState> {
   forwardStep(tape: CellTape, t: number): void {
     const B = tape.batch, H = this.hiddenSize, G3 = 3 * H;
     const gOff = t * B * G3, sPrev = t * B * H, sNext = sPrev + B * H;
-    const W = this.params.weightHh;
+    const WT = tape.weightHhT;   // W_hhᵀ [H, 3H]
     if (this.resetAfter) {
       // hh [B, 3H] = h_{t−1} · W_hhᵀ (all three blocks), then aux = hh_n + b_hn
-      gemmNT(tape.hh, 0, G3, tape.h, sPrev, H, W, 0, H, B, G3, H, false);
+      gemmNN(tape.hh, 0, G3, tape.h, sPrev, H, WT, 0, G3, B, G3, H, false);
       gruResetAfterForward(tape.gates, gOff, tape.aux, sPrev, tape.h, sNext, tape.hh, tape.h, sPrev,
         this.bias ? this.params.biasHh! : null, tape, t, B, H);
     } else {
       // hh[:, 0:2H] = h_{t−1} · W_h{r,z}ᵀ ; r, z ; aux = r ⊙ h_{t−1}
-      gemmNT(tape.hh, 0, G3, tape.h, sPrev, H, W, 0, H, B, 2 * H, H, false);
+      gemmNN(tape.hh, 0, G3, tape.h, sPrev, H, WT, 0, G3, B, 2 * H, H, false);
       gruResetGates(tape.gates, gOff, tape.aux, sPrev, tape.hh, tape.h, sPrev, tape, t, B, H);
       // hh[:, 2H:3H] = (r ⊙ h_{t−1}) · W_hnᵀ ; n ; h_t
-      gemmNT(tape.hh, 2 * H, G3, tape.aux, sPrev, H, W, 2 * H * H, H, B, H, H, false);
+      gemmNN(tape.hh, 2 * H, G3, tape.aux, sPrev, H, WT, 2 * H, G3, B, H, H, false);
       gruCandidateForward(tape.gates, gOff, tape.h, sNext, tape.hh, tape.h, sPrev, tape, t, B, H);
     }
   }

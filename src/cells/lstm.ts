@@ -10,7 +10,7 @@
  *
  * Gate blocks in the weights are i, f, g, o (PyTorch's order): rows [0,H) i, [H,2H) f, ….
  */
-import { gemmNN, gemmNT, gemmTN } from '../kernels/gemm.js';
+import { gemmNN, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { RecurrentCell, type CellOptions, type LSTMState } from './cell.js';
@@ -61,7 +61,7 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
     const B = tape.batch, H = this.hiddenSize, G4 = 4 * H;
     const gOff = t * B * G4, sPrev = t * B * H, sNext = sPrev + B * H;
     // hh [B, 4H] = h_{t−1} · W_hhᵀ
-    gemmNT(tape.hh, 0, G4, tape.h, sPrev, H, this.params.weightHh, 0, H, B, G4, H, false);
+    gemmNN(tape.hh, 0, G4, tape.h, sPrev, H, tape.weightHhT, 0, G4, B, G4, H, false);
     lstmPointwiseForward(
       tape.gates, gOff, tape.c, sNext, tape.aux, sPrev, tape.h, sNext,
       tape.hh, tape.c, sPrev, tape.h, sPrev, tape, t, B, H,

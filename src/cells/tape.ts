@@ -34,6 +34,13 @@ export class CellTape {
   readonly hh: Float32Array;
   /** [G·H] scratch: the biases folded into the input projection. */
   readonly foldedBias: Float32Array;
+  /**
+   * [I, G·H] and [H, G·H]: W_ihᵀ and W_hhᵀ, copied by `cell.prepareWeights(tape)` at the start of
+   * a forward, so that the forward products x·W_ihᵀ and h·W_hhᵀ run as gemmNN with unit-stride
+   * rows of the weights (the faster kernel shape); backward uses W_ih and W_hh as they are.
+   */
+  readonly weightIhT: Float32Array;
+  readonly weightHhT: Float32Array;
   /** [4, B, H] backward scratch: ping-pong dh/dc and a per-step temporary (GRU: d(r ⊙ h)). */
   readonly dScratch: Float32Array;
   /** Per batch entry, the number of steps it is active (null: all T). Set by the runner. */
@@ -52,7 +59,10 @@ export class CellTape {
     hasCellState: boolean,
   ) {
     const T = steps, B = batch, I = inputSize, H = hiddenSize, GH = gateCount * hiddenSize;
-    const sizes = [T * B * I, T * B * GH, (T + 1) * B * H, hasCellState ? (T + 1) * B * H : 0, T * B * H, B * GH, GH, 4 * B * H];
+    const sizes = [
+      T * B * I, T * B * GH, (T + 1) * B * H, hasCellState ? (T + 1) * B * H : 0, T * B * H, B * GH, GH,
+      I * GH, H * GH, 4 * B * H,
+    ];
     const buf = new Float32Array(sizes.reduce((a, b) => a + b, 0));
     let off = 0;
     const take = (n: number): Float32Array => buf.subarray(off, (off += n));
@@ -63,7 +73,9 @@ export class CellTape {
     this.aux = take(sizes[4]!);
     this.hh = take(sizes[5]!);
     this.foldedBias = take(sizes[6]!);
-    this.dScratch = take(sizes[7]!);
+    this.weightIhT = take(sizes[7]!);
+    this.weightHhT = take(sizes[8]!);
+    this.dScratch = take(sizes[9]!);
   }
 
   /** Whether batch entry b takes part in step t (packed-sequence semantics). */

@@ -134,10 +134,23 @@ export function gemmNN(
       store1(C, c2 + j, s2, accumulate); store1(C, c3 + j, s3, accumulate);
     }
   }
+  // Remaining rows (all rows when M < 4, e.g. batch 1): 1×8 blocks, then 1×4, then single columns.
+  const N8 = N - (N % 8);
   for (; i < M; i++) {
     const a0 = aOff + i * lda;
     const c0 = cOff + i * ldc;
     let j = 0;
+    for (; j < N8; j += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      let b = bOff + j;
+      for (let k = 0; k < K; k++, b += ldb) {
+        const x = A[a0 + k];
+        s0 += x * B[b]; s1 += x * B[b + 1]; s2 += x * B[b + 2]; s3 += x * B[b + 3];
+        s4 += x * B[b + 4]; s5 += x * B[b + 5]; s6 += x * B[b + 6]; s7 += x * B[b + 7];
+      }
+      store4(C, c0 + j, s0, s1, s2, s3, accumulate);
+      store4(C, c0 + j + 4, s4, s5, s6, s7, accumulate);
+    }
     for (; j < N4; j += 4) {
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       let b = bOff + j;

@@ -31,3 +31,11 @@ export function addColumnSums(
   }
   for (let j = 0; j < cols; j++) out[oOff + j] += acc[j];
 }
+
+/** out [cols, rows] = Xᵀ for X [rows, cols] (both dense, row-major). */
+export function transpose(out: Float32Array, X: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const x = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = X[x + c]!;
+  }
+}

@@ -167,6 +167,7 @@ export class SequenceRunner<S extends CellState> {
       h0.fill(0);
       c0.fill(0);
     }
+    cell.prepareWeights(tape);
     cell.projectInputs(tape);
     for (let t = 0; t < T; t++) cell.forwardStep(tape, t);
     tape.ready = true;
