@@ -85,7 +85,7 @@ export function readTensorDict(
   const d = checkObject(what, dict);
   const expectedKeys = Object.keys(expected);
   for (const key of Object.keys(d)) {
-    if (!(key in expected)) {
+    if (!Object.prototype.hasOwnProperty.call(expected, key)) {
       throw new RangeError(`${what}: unexpected key "${key}"; expected keys ${expectedKeys.map((k) => `"${k}"`).join(', ') || '(none)'}`);
     }
   }

@@ -13,7 +13,7 @@ export interface Tensor {
  * Optimizers, gradient clipping and gradCheck take lists of these.
  */
 export interface Parameter {
-  /** A stable name, e.g. `weightIh` or, in a module, `weight_ih_l0`. */
+  /** A stable name, e.g. `weightIh`, or in a stack `l0_reverse.weightIh`. */
   name: string;
   /** The values, updated in place by optimizers. */
   value: Float32Array;
