@@ -46,3 +46,11 @@ export { clipGradNorm } from './optim/clip.js';
 export type { OptimizerState, OptimizerStateInput } from './optim/optimizer.js';
 export { xavierUniform, orthogonal, orthogonalRecurrent, xavierInput, forgetBias } from './init/initializers.js';
 export type { TensorInput, NestedNumbers } from './core/tensor-input.js';
+export { TruncatedBPTT, type TBPTTModule, type TruncatedBPTTOptions } from './train/tbptt.js';
+export { StreamingRunner, type StreamModule, type StreamingRunnerOptions } from './train/stream.js';
+export {
+  saveModel, loadModel, saveModelSafetensors, loadModelSafetensors, buildModel,
+  type Savable, type SavableModule, type SavableOptimizer, type ModelJSON, type JSONFloat, type PartConfig,
+  type LSTMCellConfig, type GRUCellConfig, type LSTMConfig, type GRUConfig, type LinearConfig, type SGDConfig, type AdamConfig,
+  type CustomModuleConfig, type CustomOptimizerConfig, type SaveModelOptions, type LoadModelOptions, type BuiltModule,
+} from './io/model.js';
