@@ -6,7 +6,6 @@
  */
 import { gemmNN } from '../kernels/gemm.js';
 import { transpose } from '../kernels/rows.js';
-import { addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
 import { CellTape } from './tape.js';
@@ -253,27 +252,27 @@ export abstract class RecurrentCell<S extends CellState> {
   }
 
   /**
-   * Copies W_ihᵀ [I, G·H] and W_hhᵀ [H, G·H] into the tape for the forward products. Call it
-   * before projectInputs/forwardStep whenever the weights may have changed (the runner and
-   * `forward` do, at every forward).
+   * Copies W_ihᵀ [I, G·H] and W_hhᵀ [H, G·H] into the tape for the forward products, and the
+   * biases that the step adds to the pre-activations (tape.foldedBias). Call it before
+   * projectInputs/forwardStep whenever the parameters may have changed (the runner and `forward`
+   * do, at every forward).
    */
   prepareWeights(tape: CellTape): void {
     const GH = this.gateCount * this.hiddenSize;
     transpose(tape.weightIhT, this.params.weightIh, GH, this.inputSize);
     transpose(tape.weightHhT, this.params.weightHh, GH, this.hiddenSize);
+    if (this.bias) this.foldBias(tape.foldedBias);
+    else tape.foldedBias.fill(0);
   }
 
   /**
    * Input projection of every step at once, before the time loop (PyTorch's pre_compute_input):
-   * tape.gates [T·B, G·H] = tape.x [T·B, I] · W_ihᵀ + the folded biases (W_ihᵀ from prepareWeights).
+   * tape.gates [T·B, G·H] = tape.x [T·B, I] · W_ihᵀ (W_ihᵀ from prepareWeights). The biases are
+   * added inside the step, in the same pass as the activations.
    */
   projectInputs(tape: CellTape): void {
     const GH = this.gateCount * this.hiddenSize, rows = tape.steps * tape.batch, I = this.inputSize;
     gemmNN(tape.gates, 0, GH, tape.x, 0, I, tape.weightIhT, 0, GH, rows, GH, I, false);
-    if (this.bias) {
-      this.foldBias(tape.foldedBias);
-      addRowBias(tape.gates, 0, GH, tape.foldedBias, 0, rows, GH);
-    }
   }
 
   /**
@@ -285,7 +284,7 @@ export abstract class RecurrentCell<S extends CellState> {
     gemmNN(dx, 0, I, tape.gates, 0, GH, this.params.weightIh, 0, I, rows, I, GH, false);
   }
 
-  /** The biases added to the input projection, [G·H]; the rest is added inside the step. */
+  /** The biases the step adds to the pre-activations, [G·H] (all but resetAfter's b_hn). */
   protected abstract foldBias(out: Float32Array): void;
 
   /**

@@ -64,9 +64,9 @@ export class GRUCell extends RecurrentCell<GRUState> {
   }
 
   /**
-   * Seed form: every bias sits outside the reset, so b_ih + b_hh folds whole into the projection.
+   * Seed form: every bias sits outside the reset, so b_ih + b_hh folds whole.
    * resetAfter: b_hn is multiplied by r, so only the r and z blocks of b_hh fold; b_hn is added to
-   * W_hn·h inside the step.
+   * W_hn·h separately.
    */
   protected foldBias(out: Float32Array): void {
     const bi = this.params.biasIh!, bh = this.params.biasHh!;
@@ -81,15 +81,15 @@ export class GRUCell extends RecurrentCell<GRUState> {
     if (this.resetAfter) {
       // hh [B, 3H] = h_{t−1} · W_hhᵀ (all three blocks), then aux = hh_n + b_hn
       gemmNN(tape.hh, 0, G3, tape.h, sPrev, H, WT, 0, G3, B, G3, H, false);
-      gruResetAfterForward(tape.gates, gOff, tape.aux, sPrev, tape.h, sNext, tape.hh, tape.h, sPrev,
+      gruResetAfterForward(tape.gates, gOff, tape.aux, sPrev, tape.h, sNext, tape.hh, tape.foldedBias, tape.h, sPrev,
         this.bias ? this.params.biasHh! : null, tape, t, B, H);
     } else {
       // hh[:, 0:2H] = h_{t−1} · W_h{r,z}ᵀ ; r, z ; aux = r ⊙ h_{t−1}
       gemmNN(tape.hh, 0, G3, tape.h, sPrev, H, WT, 0, G3, B, 2 * H, H, false);
-      gruResetGates(tape.gates, gOff, tape.aux, sPrev, tape.hh, tape.h, sPrev, tape, t, B, H);
+      gruResetGates(tape.gates, gOff, tape.aux, sPrev, tape.hh, tape.foldedBias, tape.h, sPrev, tape, t, B, H);
       // hh[:, 2H:3H] = (r ⊙ h_{t−1}) · W_hnᵀ ; n ; h_t
       gemmNN(tape.hh, 2 * H, G3, tape.aux, sPrev, H, WT, 2 * H, G3, B, H, H, false);
-      gruCandidateForward(tape.gates, gOff, tape.h, sNext, tape.hh, tape.h, sPrev, tape, t, B, H);
+      gruCandidateForward(tape.gates, gOff, tape.h, sNext, tape.hh, tape.foldedBias, tape.h, sPrev, tape, t, B, H);
     }
   }
 
@@ -145,13 +145,14 @@ export class GRUCell extends RecurrentCell<GRUState> {
 // ---- Seed form (reset before the recurrent matmul) ----
 
 /**
- * r, z for one step, B rows. gates [B, 3H] holds the input projection (+ folded biases);
- * hh[:, 0:2H] = h_{t−1}·W_h{r,z}ᵀ. Writes r, z over gates and rh = r ⊙ h_{t−1} [B, H].
+ * r, z for one step, B rows. gates [B, 3H] holds the input projection x·W_ihᵀ; hh[:, 0:2H] =
+ * h_{t−1}·W_h{r,z}ᵀ; bias [3H] the folded b_ih + b_hh. Writes r, z over gates and rh = r ⊙ h_{t−1} [B, H].
  */
 export function gruResetGates(
   gates: Float32Array, gOff: number,
   rh: Float32Array, rhOff: number,
   hh: Float32Array,
+  bias: Float32Array,
   hPrev: Float32Array, hpOff: number,
   tape: CellTape, t: number, B: number, H: number,
 ): void {
@@ -164,8 +165,8 @@ export function gruResetGates(
       continue;
     }
     for (let j = 0; j < H; j++) {
-      const r = sigmoid(gates[g + j]! + hh[q + j]!);
-      const z = sigmoid(gates[g + H + j]! + hh[q + H + j]!);
+      const r = sigmoid(gates[g + j]! + hh[q + j]! + bias[j]!);
+      const z = sigmoid(gates[g + H + j]! + hh[q + H + j]! + bias[H + j]!);
       gates[g + j] = r;
       gates[g + H + j] = z;
       rh[rhOff + s + j] = r * hPrev[hpOff + s + j]!;
@@ -181,6 +182,7 @@ export function gruCandidateForward(
   gates: Float32Array, gOff: number,
   h: Float32Array, hOff: number,
   hh: Float32Array,
+  bias: Float32Array,
   hPrev: Float32Array, hpOff: number,
   tape: CellTape, t: number, B: number, H: number,
 ): void {
@@ -192,7 +194,7 @@ export function gruCandidateForward(
       continue;
     }
     for (let j = 0; j < H; j++) {
-      const n = tanh(gates[g + 2 * H + j]! + hh[q + 2 * H + j]!);
+      const n = tanh(gates[g + 2 * H + j]! + hh[q + 2 * H + j]! + bias[2 * H + j]!);
       gates[g + 2 * H + j] = n;
       const z = gates[g + H + j]!, hp = hPrev[hpOff + s + j]!;
       h[hOff + s + j] = (1 - z) * hp + z * n;
@@ -254,8 +256,8 @@ export function gruResetGatesBackward(
 // ---- resetAfter form (reset applied to W_hn h + b_hn) ----
 
 /**
- * One resetAfter step, B rows. gates [B, 3H] holds the input projection (+ b_ih, and b_h{r,z});
- * hh [B, 3H] = h_{t−1}·W_hhᵀ. Writes r, z, n over gates, hn = W_hn h_{t−1} + b_hn into aux, h_t.
+ * One resetAfter step, B rows. gates [B, 3H] holds the input projection x·W_ihᵀ; bias [3H] is
+ * b_ih + [b_hr, b_hz, 0]; hh [B, 3H] = h_{t−1}·W_hhᵀ; biasHh supplies b_hn. Writes r, z, n over gates, hn = W_hn h_{t−1} + b_hn into aux, h_t.
  *   n = tanh(x_n + r ⊙ hn)     h_t = (1 − z) ⊙ h_{t−1} + z ⊙ n
  */
 export function gruResetAfterForward(
@@ -263,6 +265,7 @@ export function gruResetAfterForward(
   hn: Float32Array, hnOff: number,
   h: Float32Array, hOff: number,
   hh: Float32Array,
+  bias: Float32Array,
   hPrev: Float32Array, hpOff: number,
   biasHh: Float32Array | null,
   tape: CellTape, t: number, B: number, H: number,
@@ -276,10 +279,10 @@ export function gruResetAfterForward(
       continue;
     }
     for (let j = 0; j < H; j++) {
-      const r = sigmoid(gates[g + j]! + hh[q + j]!);
-      const z = sigmoid(gates[g + H + j]! + hh[q + H + j]!);
+      const r = sigmoid(gates[g + j]! + hh[q + j]! + bias[j]!);
+      const z = sigmoid(gates[g + H + j]! + hh[q + H + j]! + bias[H + j]!);
       const hnj = Math.fround(hh[q + 2 * H + j]! + (biasHh === null ? 0 : biasHh[2 * H + j]!));
-      const n = tanh(gates[g + 2 * H + j]! + r * hnj);
+      const n = tanh(gates[g + 2 * H + j]! + bias[2 * H + j]! + r * hnj);
       gates[g + j] = r; gates[g + H + j] = z; gates[g + 2 * H + j] = n;
       hn[hnOff + s + j] = hnj;
       const hp = hPrev[hpOff + s + j]!;

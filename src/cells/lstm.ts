@@ -64,7 +64,7 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
     gemmNN(tape.hh, 0, G4, tape.h, sPrev, H, tape.weightHhT, 0, G4, B, G4, H, false);
     lstmPointwiseForward(
       tape.gates, gOff, tape.c, sNext, tape.aux, sPrev, tape.h, sNext,
-      tape.hh, tape.c, sPrev, tape.h, sPrev, tape, t, B, H,
+      tape.hh, tape.foldedBias, tape.c, sPrev, tape.h, sPrev, tape, t, B, H,
     );
   }
 
@@ -94,7 +94,8 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
 
 /**
  * LSTM gates and state update for one step, B rows.
- * In: gates [B, 4H] holding x·W_ihᵀ + biases, hh [B, 4H] = h_{t−1}·W_hhᵀ, cPrev, hPrev [B, H].
+ * In: gates [B, 4H] holding x·W_ihᵀ, hh [B, 4H] = h_{t−1}·W_hhᵀ, bias [4H] = b_ih + b_hh,
+ * cPrev, hPrev [B, H].
  * Out: gates [B, 4H] := σ/tanh of (gates + hh) in blocks i,f,g,o; c, tanhC, h [B, H].
  * Inactive rows (packed sequences) carry their state over and record zero gates.
  */
@@ -104,6 +105,7 @@ export function lstmPointwiseForward(
   tanhC: Float32Array, tcOff: number,
   h: Float32Array, hOff: number,
   hh: Float32Array,
+  bias: Float32Array,
   cPrev: Float32Array, cpOff: number,
   hPrev: Float32Array, hpOff: number,
   tape: CellTape, t: number, B: number, H: number,
@@ -121,10 +123,10 @@ export function lstmPointwiseForward(
       continue;
     }
     for (let j = 0; j < H; j++) {
-      const i = sigmoid(gates[g + j]! + hh[q + j]!);
-      const f = sigmoid(gates[g + H + j]! + hh[q + H + j]!);
-      const gg = tanh(gates[g + 2 * H + j]! + hh[q + 2 * H + j]!);
-      const o = sigmoid(gates[g + 3 * H + j]! + hh[q + 3 * H + j]!);
+      const i = sigmoid(gates[g + j]! + hh[q + j]! + bias[j]!);
+      const f = sigmoid(gates[g + H + j]! + hh[q + H + j]! + bias[H + j]!);
+      const gg = tanh(gates[g + 2 * H + j]! + hh[q + 2 * H + j]! + bias[2 * H + j]!);
+      const o = sigmoid(gates[g + 3 * H + j]! + hh[q + 3 * H + j]! + bias[3 * H + j]!);
       gates[g + j] = i; gates[g + H + j] = f; gates[g + 2 * H + j] = gg; gates[g + 3 * H + j] = o;
       const cNew = Math.fround(f * cPrev[cpOff + s + j]! + i * gg);   // c_t = f ⊙ c_{t−1} + i ⊙ g
       const tc = tanh(cNew);

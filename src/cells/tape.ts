@@ -15,7 +15,7 @@ export class CellTape {
   /** [T, B, I] the inputs, copied at forward (the weight gradient dW_ih = Σ dGatesᵀ·x needs them). */
   readonly x: Float32Array;
   /**
-   * [T, B, G·H] forward: the input projection x·W_ihᵀ plus the folded biases, then (in place) the
+   * [T, B, G·H] forward: the input projection x·W_ihᵀ, then (in place) the
    * post-activation gates, blocks i,f,g,o (LSTM) or r,z,n (GRU). After backward of step t: the
    * gradient with respect to the gate pre-activations (dGates).
    */
@@ -32,7 +32,7 @@ export class CellTape {
   readonly aux: Float32Array;
   /** [B, G·H] scratch: the recurrent projection h_{t−1}·W_hhᵀ of the step being computed. */
   readonly hh: Float32Array;
-  /** [G·H] scratch: the biases folded into the input projection. */
+  /** [G·H] the biases added to each step's pre-activations (b_ih + b_hh, folded; see foldBias). */
   readonly foldedBias: Float32Array;
   /**
    * [I, G·H] and [H, G·H]: W_ihᵀ and W_hhᵀ, copied by `cell.prepareWeights(tape)` at the start of
