@@ -62,3 +62,24 @@ export function checkOptionalBoolean(name: string, v: unknown, dflt: boolean): b
   if (typeof v !== 'boolean') throw new TypeError(`${name}: expected a boolean, got ${describe(v)}`);
   return v;
 }
+
+/**
+ * Per-entry sequence lengths: an array-like of `batch` integers, each in 1..steps. Returns them as
+ * a new Int32Array.
+ */
+export function checkLengths(v: unknown, steps: number, batch: number): Int32Array {
+  if (v === null || typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number') {
+    throw new TypeError(`lengths: expected an array of ${batch} integers, got ${describe(v)}`);
+  }
+  const a = v as ArrayLike<unknown>;
+  if (a.length !== batch) throw new RangeError(`lengths: expected batch = ${batch} entries, got ${a.length}`);
+  const out = new Int32Array(batch);
+  for (let b = 0; b < batch; b++) {
+    const L = a[b];
+    if (typeof L !== 'number' || !Number.isInteger(L) || L < 1 || L > steps) {
+      throw new RangeError(`lengths[${b}]: expected an integer in 1..steps = ${steps}, got ${describe(L)}`);
+    }
+    out[b] = L;
+  }
+  return out;
+}

@@ -20,7 +20,7 @@ import type { Parameter, Tensor } from '../core/tensor.js';
 import { readTensorDict, type TensorInput } from '../core/tensor-input.js';
 import { cellFromPyTorch, cellShapes, cellToPyTorch, inferCellSizes } from '../interop/pytorch.js';
 import {
-  checkFloat32, checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe,
+  checkFloat32, checkFloat32Length, checkLengths, checkObject, checkOptionalBoolean, checkPositiveInt,
 } from '../core/validate.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
@@ -345,22 +345,6 @@ export class GRU extends RecurrentStack<{ h: Float32Array }> {
 }
 
 // ---- time-reversal and direction gather/scatter helpers (per entry, within its length) ----
-
-function checkLengths(v: ArrayLike<number>, T: number, B: number): Int32Array {
-  if (v === null || typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number') {
-    throw new TypeError(`lengths: expected an array of ${B} integers, got ${describe(v)}`);
-  }
-  if (v.length !== B) throw new RangeError(`lengths: expected batch = ${B} entries, got ${v.length}`);
-  const out = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    const L = v[b];
-    if (typeof L !== 'number' || !Number.isInteger(L) || L < 1 || L > T) {
-      throw new RangeError(`lengths[${b}]: expected an integer in 1..steps = ${T}, got ${describe(L)}`);
-    }
-    out[b] = L;
-  }
-  return out;
-}
 
 /** out[t, b] = x[len_b − 1 − t, b] for t < len_b, zero after: x [T, B, F] reversed per entry. */
 function reverseWithin(x: Float32Array, T: number, B: number, F: number, lengths: Int32Array | null): Float32Array {

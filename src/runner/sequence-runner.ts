@@ -10,7 +10,7 @@
  */
 import type { CellState, LSTMState, RecurrentCell } from '../cells/cell.js';
 import { CellTape } from '../cells/tape.js';
-import { checkFloat32, checkFloat32Length, checkObject, checkPositiveInt, describe } from '../core/validate.js';
+import { checkFloat32, checkFloat32Length, checkLengths, checkObject, checkPositiveInt, describe } from '../core/validate.js';
 
 /** Options of `run` and `forward`. */
 export interface RunOptions<S extends CellState> {
@@ -66,7 +66,6 @@ export class SequenceRunner<S extends CellState> {
   /** The cell being unrolled. */
   readonly cell: RecurrentCell<S>;
   private tape: CellTape | null = null;
-  private lengthsBuf: Int32Array | null = null;
   private lastSteps = 0;
 
   constructor(cell: RecurrentCell<S>) {
@@ -152,7 +151,7 @@ export class SequenceRunner<S extends CellState> {
     }
     const T = inputs.length / (B * I);
     if (options.initialState !== undefined) cell.checkState('initialState', options.initialState, B);
-    const lengths = options.lengths === undefined ? null : this.checkLengths(options.lengths, T, B);
+    const lengths = options.lengths === undefined ? null : checkLengths(options.lengths, T, B);
 
     let tape = this.tape;
     if (tape === null || tape.steps !== T || tape.batch !== B) tape = this.tape = cell.createTape(T, B);
@@ -182,23 +181,6 @@ export class SequenceRunner<S extends CellState> {
     const hN = tape.h.slice(T * n, (T + 1) * n);
     const finalState = (cell.hasCellState ? { h: hN, c: tape.c.slice(T * n, (T + 1) * n) } : { h: hN }) as S;
     return { outputs, finalState };
-  }
-
-  private checkLengths(v: ArrayLike<number>, T: number, B: number): Int32Array {
-    if (v === null || typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number') {
-      throw new TypeError(`lengths: expected an array of ${B} integers, got ${describe(v)}`);
-    }
-    if (v.length !== B) throw new RangeError(`lengths: expected batch = ${B} entries, got ${v.length}`);
-    for (let b = 0; b < B; b++) {
-      const L = v[b];
-      if (typeof L !== 'number' || !Number.isInteger(L) || L < 1 || L > T) {
-        throw new RangeError(`lengths[${b}]: expected an integer in 1..steps = ${T}, got ${describe(L)}`);
-      }
-    }
-    let buf = this.lengthsBuf;
-    if (buf === null || buf.length !== B) buf = this.lengthsBuf = new Int32Array(B);
-    for (let b = 0; b < B; b++) buf[b] = v[b]!;
-    return buf;
   }
 
   /** Steps of the last forward or run (0 before any). */
