@@ -1,18 +1,19 @@
 /**
  * Memory: the runner's tape is allocated once per (steps, batch) and reused, and nothing is kept
  * across calls: after a warm-up, 100 forward/backward passes grow the heap by less than 1 MB.
- * Memory counts the JS heap plus ArrayBuffer backing stores. Runs with --expose-gc (see the npm test script) so the heap is measured after a full collection.
+ * Memory counts the JS heap plus ArrayBuffer backing stores, measured after full collections.
  */
 import { describe, expect, it } from 'vitest';
 import { SequenceRunner } from '../../src/index.js';
 import { CELL_KINDS, makeCell, randn } from '../helpers/cells.js';
+import { exposeGc } from '../helpers/gc.js';
 
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = exposeGc();
 /** JS heap plus ArrayBuffer backing stores (Float32Array data lives outside the V8 heap). */
 const used = (): number => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
 
 describe.each(CELL_KINDS)('memory, %s', (kind) => {
-  it('has a collector to measure with (npm test passes --expose-gc)', () => {
+  it('has a collector to measure with', () => {
     expect(typeof gc).toBe('function');
   });
   it('100 forward/backward passes grow the heap by < 1 MB after warm-up', () => {

@@ -3,8 +3,6 @@
  * returned view, reset, the state accessor, syncWeights, errors, and a million steps of a tiny
  * LSTM with the heap measured after forced garbage collections (retained memory must stay flat).
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   GRU, LSTM, SequenceRunner, type CellState, type LSTMState, type RecurrentCell, type RecurrentStack,
@@ -12,6 +10,7 @@ import {
 import { StreamingRunner } from '../../src/train/stream.js';
 import { TruncatedBPTT } from '../../src/train/tbptt.js';
 import { bitwiseEqual, CELL_KINDS, makeCell, randn } from '../helpers/cells.js';
+import { exposeGc } from '../helpers/gc.js';
 
 type AnyModule = RecurrentCell<CellState> | RecurrentStack<CellState>;
 
@@ -133,18 +132,6 @@ describe('StreamingRunner: weights, errors', () => {
   });
 });
 
-/** V8's gc(): the global one under --expose-gc, else exposed at run time; null where that fails. */
-function exposeGc(): (() => void) | null {
-  const global = (globalThis as { gc?: () => void }).gc;
-  if (typeof global === 'function') return global;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as () => void) : null;
-  } catch {
-    return null;
-  }
-}
 const gc = exposeGc();
 
 /** JS heap plus ArrayBuffer backing stores in use after two full collections: what is retained. */
