@@ -79,17 +79,18 @@ export class GRUCell extends RecurrentCell<GRUState> {
     const gOff = t * B * G3, sPrev = t * B * H, sNext = sPrev + B * H;
     const WT = tape.weightHhT;   // W_hhᵀ [H, 3H]
     if (this.resetAfter) {
-      // hh [B, 3H] = h_{t−1} · W_hhᵀ (all three blocks), then aux = hh_n + b_hn
-      gemmNN(tape.hh, 0, G3, tape.h, sPrev, H, WT, 0, G3, B, G3, H, false);
+      // gates[t][:, 0:2H] += h_{t−1} · W_h{r,z}ᵀ ; hh[:, 2H:3H] = h_{t−1} · W_hnᵀ (r multiplies it)
+      gemmNN(tape.gates, gOff, G3, tape.h, sPrev, H, WT, 0, G3, B, 2 * H, H, true);
+      gemmNN(tape.hh, 2 * H, G3, tape.h, sPrev, H, WT, 2 * H, G3, B, H, H, false);
       gruResetAfterForward(tape.gates, gOff, tape.aux, sPrev, tape.h, sNext, tape.hh, tape.foldedBias, tape.h, sPrev,
         this.bias ? this.params.biasHh! : null, tape, t, B, H);
     } else {
-      // hh[:, 0:2H] = h_{t−1} · W_h{r,z}ᵀ ; r, z ; aux = r ⊙ h_{t−1}
-      gemmNN(tape.hh, 0, G3, tape.h, sPrev, H, WT, 0, G3, B, 2 * H, H, false);
-      gruResetGates(tape.gates, gOff, tape.aux, sPrev, tape.hh, tape.foldedBias, tape.h, sPrev, tape, t, B, H);
-      // hh[:, 2H:3H] = (r ⊙ h_{t−1}) · W_hnᵀ ; n ; h_t
-      gemmNN(tape.hh, 2 * H, G3, tape.aux, sPrev, H, WT, 2 * H, G3, B, H, H, false);
-      gruCandidateForward(tape.gates, gOff, tape.h, sNext, tape.hh, tape.foldedBias, tape.h, sPrev, tape, t, B, H);
+      // gates[t][:, 0:2H] += h_{t−1} · W_h{r,z}ᵀ ; r, z ; aux = r ⊙ h_{t−1}
+      gemmNN(tape.gates, gOff, G3, tape.h, sPrev, H, WT, 0, G3, B, 2 * H, H, true);
+      gruResetGates(tape.gates, gOff, tape.aux, sPrev, tape.foldedBias, tape.h, sPrev, tape, t, B, H);
+      // gates[t][:, 2H:3H] += (r ⊙ h_{t−1}) · W_hnᵀ ; n ; h_t
+      gemmNN(tape.gates, gOff + 2 * H, G3, tape.aux, sPrev, H, WT, 2 * H, G3, B, H, H, true);
+      gruCandidateForward(tape.gates, gOff, tape.h, sNext, tape.foldedBias, tape.h, sPrev, tape, t, B, H);
     }
   }
 
@@ -145,28 +146,27 @@ export class GRUCell extends RecurrentCell<GRUState> {
 // ---- Seed form (reset before the recurrent matmul) ----
 
 /**
- * r, z for one step, B rows. gates [B, 3H] holds the input projection x·W_ihᵀ; hh[:, 0:2H] =
- * h_{t−1}·W_h{r,z}ᵀ; bias [3H] the folded b_ih + b_hh. Writes r, z over gates and rh = r ⊙ h_{t−1} [B, H].
+ * r, z for one step, B rows. gates[:, 0:2H] holds x·W_i{r,z}ᵀ + h_{t−1}·W_h{r,z}ᵀ; bias [3H] the
+ * folded b_ih + b_hh. Writes r, z over gates and rh = r ⊙ h_{t−1} [B, H].
  */
 export function gruResetGates(
   gates: Float32Array, gOff: number,
   rh: Float32Array, rhOff: number,
-  hh: Float32Array,
   bias: Float32Array,
   hPrev: Float32Array, hpOff: number,
   tape: CellTape, t: number, B: number, H: number,
 ): void {
   const G3 = 3 * H;
   for (let b = 0; b < B; b++) {
-    const g = gOff + b * G3, q = b * G3, s = b * H;
+    const g = gOff + b * G3, s = b * H;
     if (!tape.active(t, b)) {
       for (let j = 0; j < 2 * H; j++) gates[g + j] = 0;
       for (let j = 0; j < H; j++) rh[rhOff + s + j] = 0;
       continue;
     }
     for (let j = 0; j < H; j++) {
-      const r = sigmoid(gates[g + j]! + hh[q + j]! + bias[j]!);
-      const z = sigmoid(gates[g + H + j]! + hh[q + H + j]! + bias[H + j]!);
+      const r = sigmoid(gates[g + j]! + bias[j]!);
+      const z = sigmoid(gates[g + H + j]! + bias[H + j]!);
       gates[g + j] = r;
       gates[g + H + j] = z;
       rh[rhOff + s + j] = r * hPrev[hpOff + s + j]!;
@@ -175,26 +175,24 @@ export function gruResetGates(
 }
 
 /**
- * n and h_t for one step. gates[:, 2H:3H] holds the input projection of n; hh[:, 2H:3H] =
- * (r ⊙ h_{t−1})·W_hnᵀ. n = tanh(sum) over gates; h_t = (1 − z) ⊙ h_{t−1} + z ⊙ n.
+ * n and h_t for one step. gates[:, 2H:3H] holds x·W_inᵀ + (r ⊙ h_{t−1})·W_hnᵀ. n = tanh(sum) over gates; h_t = (1 − z) ⊙ h_{t−1} + z ⊙ n.
  */
 export function gruCandidateForward(
   gates: Float32Array, gOff: number,
   h: Float32Array, hOff: number,
-  hh: Float32Array,
   bias: Float32Array,
   hPrev: Float32Array, hpOff: number,
   tape: CellTape, t: number, B: number, H: number,
 ): void {
   const G3 = 3 * H;
   for (let b = 0; b < B; b++) {
-    const g = gOff + b * G3, q = b * G3, s = b * H;
+    const g = gOff + b * G3, s = b * H;
     if (!tape.active(t, b)) {
       for (let j = 0; j < H; j++) { gates[g + 2 * H + j] = 0; h[hOff + s + j] = hPrev[hpOff + s + j]!; }
       continue;
     }
     for (let j = 0; j < H; j++) {
-      const n = tanh(gates[g + 2 * H + j]! + hh[q + 2 * H + j]! + bias[2 * H + j]!);
+      const n = tanh(gates[g + 2 * H + j]! + bias[2 * H + j]!);
       gates[g + 2 * H + j] = n;
       const z = gates[g + H + j]!, hp = hPrev[hpOff + s + j]!;
       h[hOff + s + j] = (1 - z) * hp + z * n;
@@ -256,8 +254,8 @@ export function gruResetGatesBackward(
 // ---- resetAfter form (reset applied to W_hn h + b_hn) ----
 
 /**
- * One resetAfter step, B rows. gates [B, 3H] holds the input projection x·W_ihᵀ; bias [3H] is
- * b_ih + [b_hr, b_hz, 0]; hh [B, 3H] = h_{t−1}·W_hhᵀ; biasHh supplies b_hn. Writes r, z, n over gates, hn = W_hn h_{t−1} + b_hn into aux, h_t.
+ * One resetAfter step, B rows. gates [B, 3H] holds x·W_ihᵀ, plus h_{t−1}·W_h{r,z}ᵀ in the r and z
+ * blocks; hh[:, 2H:3H] = h_{t−1}·W_hnᵀ; bias [3H] is b_ih + [b_hr, b_hz, 0]; biasHh supplies b_hn. Writes r, z, n over gates, hn = W_hn h_{t−1} + b_hn into aux, h_t.
  *   n = tanh(x_n + r ⊙ hn)     h_t = (1 − z) ⊙ h_{t−1} + z ⊙ n
  */
 export function gruResetAfterForward(
@@ -279,8 +277,8 @@ export function gruResetAfterForward(
       continue;
     }
     for (let j = 0; j < H; j++) {
-      const r = sigmoid(gates[g + j]! + hh[q + j]! + bias[j]!);
-      const z = sigmoid(gates[g + H + j]! + hh[q + H + j]! + bias[H + j]!);
+      const r = sigmoid(gates[g + j]! + bias[j]!);
+      const z = sigmoid(gates[g + H + j]! + bias[H + j]!);
       const hnj = Math.fround(hh[q + 2 * H + j]! + (biasHh === null ? 0 : biasHh[2 * H + j]!));
       const n = tanh(gates[g + 2 * H + j]! + bias[2 * H + j]! + r * hnj);
       gates[g + j] = r; gates[g + H + j] = z; gates[g + 2 * H + j] = n;

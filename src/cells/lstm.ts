@@ -60,11 +60,11 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
   forwardStep(tape: CellTape, t: number): void {
     const B = tape.batch, H = this.hiddenSize, G4 = 4 * H;
     const gOff = t * B * G4, sPrev = t * B * H, sNext = sPrev + B * H;
-    // hh [B, 4H] = h_{t−1} · W_hhᵀ
-    gemmNN(tape.hh, 0, G4, tape.h, sPrev, H, tape.weightHhT, 0, G4, B, G4, H, false);
+    // gates[t] [B, 4H] += h_{t−1} · W_hhᵀ  (onto the input projection x_t·W_ihᵀ)
+    gemmNN(tape.gates, gOff, G4, tape.h, sPrev, H, tape.weightHhT, 0, G4, B, G4, H, true);
     lstmPointwiseForward(
       tape.gates, gOff, tape.c, sNext, tape.aux, sPrev, tape.h, sNext,
-      tape.hh, tape.foldedBias, tape.c, sPrev, tape.h, sPrev, tape, t, B, H,
+      tape.foldedBias, tape.c, sPrev, tape.h, sPrev, tape, t, B, H,
     );
   }
 
@@ -94,9 +94,8 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
 
 /**
  * LSTM gates and state update for one step, B rows.
- * In: gates [B, 4H] holding x·W_ihᵀ, hh [B, 4H] = h_{t−1}·W_hhᵀ, bias [4H] = b_ih + b_hh,
- * cPrev, hPrev [B, H].
- * Out: gates [B, 4H] := σ/tanh of (gates + hh) in blocks i,f,g,o; c, tanhC, h [B, H].
+ * In: gates [B, 4H] holding x·W_ihᵀ + h_{t−1}·W_hhᵀ, bias [4H] = b_ih + b_hh, cPrev, hPrev [B, H].
+ * Out: gates [B, 4H] := σ/tanh of (gates + bias) in blocks i,f,g,o; c, tanhC, h [B, H].
  * Inactive rows (packed sequences) carry their state over and record zero gates.
  */
 export function lstmPointwiseForward(
@@ -104,7 +103,6 @@ export function lstmPointwiseForward(
   c: Float32Array, cOff: number,
   tanhC: Float32Array, tcOff: number,
   h: Float32Array, hOff: number,
-  hh: Float32Array,
   bias: Float32Array,
   cPrev: Float32Array, cpOff: number,
   hPrev: Float32Array, hpOff: number,
@@ -112,7 +110,7 @@ export function lstmPointwiseForward(
 ): void {
   const G4 = 4 * H;
   for (let b = 0; b < B; b++) {
-    const g = gOff + b * G4, q = b * G4, s = b * H;
+    const g = gOff + b * G4, s = b * H;
     if (!tape.active(t, b)) {
       for (let j = 0; j < G4; j++) gates[g + j] = 0;
       for (let j = 0; j < H; j++) {
@@ -123,10 +121,10 @@ export function lstmPointwiseForward(
       continue;
     }
     for (let j = 0; j < H; j++) {
-      const i = sigmoid(gates[g + j]! + hh[q + j]! + bias[j]!);
-      const f = sigmoid(gates[g + H + j]! + hh[q + H + j]! + bias[H + j]!);
-      const gg = tanh(gates[g + 2 * H + j]! + hh[q + 2 * H + j]! + bias[2 * H + j]!);
-      const o = sigmoid(gates[g + 3 * H + j]! + hh[q + 3 * H + j]! + bias[3 * H + j]!);
+      const i = sigmoid(gates[g + j]! + bias[j]!);
+      const f = sigmoid(gates[g + H + j]! + bias[H + j]!);
+      const gg = tanh(gates[g + 2 * H + j]! + bias[2 * H + j]!);
+      const o = sigmoid(gates[g + 3 * H + j]! + bias[3 * H + j]!);
       gates[g + j] = i; gates[g + H + j] = f; gates[g + 2 * H + j] = gg; gates[g + 3 * H + j] = o;
       const cNew = Math.fround(f * cPrev[cpOff + s + j]! + i * gg);   // c_t = f ⊙ c_{t−1} + i ⊙ g
       const tc = tanh(cNew);

@@ -15,9 +15,10 @@ export class CellTape {
   /** [T, B, I] the inputs, copied at forward (the weight gradient dW_ih = Σ dGatesᵀ·x needs them). */
   readonly x: Float32Array;
   /**
-   * [T, B, G·H] forward: the input projection x·W_ihᵀ, then (in place) the
-   * post-activation gates, blocks i,f,g,o (LSTM) or r,z,n (GRU). After backward of step t: the
-   * gradient with respect to the gate pre-activations (dGates).
+   * [T, B, G·H] forward: the input projection x·W_ihᵀ of every step; at step t the recurrent
+   * product h_{t−1}·W_hhᵀ is added onto it, then (in place) the post-activation gates replace it,
+   * blocks i,f,g,o (LSTM) or r,z,n (GRU). After backward of step t: the gradient with respect to
+   * the gate pre-activations (dGates).
    */
   readonly gates: Float32Array;
   /** [T+1, B, H] hidden states: h[0] the initial state, h[t+1] the output of step t. */
@@ -30,7 +31,11 @@ export class CellTape {
    * backward of step t its gradient.
    */
   readonly aux: Float32Array;
-  /** [B, G·H] scratch: the recurrent projection h_{t−1}·W_hhᵀ of the step being computed. */
+  /**
+   * [B, G·H] scratch for a recurrent product that cannot be added onto the gates: the resetAfter
+   * GRU's W_hn·h_{t−1} (its block 2H..3H), which r multiplies. The other recurrent products
+   * accumulate straight onto tape.gates[t].
+   */
   readonly hh: Float32Array;
   /** [G·H] the biases added to each step's pre-activations (b_ih + b_hh, folded; see foldBias). */
   readonly foldedBias: Float32Array;
