@@ -1,9 +1,10 @@
 /**
  * SequenceRunner: the scan of a cell over time, forward and backward (backprop through time).
  *
- * Forward: one GEMM projects the inputs of every step (x·W_ihᵀ + biases) before the time loop;
- * the loop does only h_{t−1}·W_hhᵀ and the gates. Backward in two phases: the time loop (from
- * T−1 down to 0) computes the gate gradients and dh_{t−1}, dc_{t−1}; then the weight gradients
+ * Forward: one GEMM projects the inputs of every step (x·W_ihᵀ) before the time loop; the loop
+ * does only h_{t−1}·W_hhᵀ (added onto the projection) and the gates, biases included.
+ * Backward in two phases: the time loop (from T−1 down to 0) computes the gate gradients and
+ * dh_{t−1}, dc_{t−1}; then the weight gradients
  * dW_ih = Σ_t dGatesᵀ·x_t, dW_hh = Σ_t dGatesᵀ·h_{t−1} and dInputs = dGates·W_ih are one GEMM
  * each over all T·B rows. The tape is allocated once per (steps, batch) and reused; nothing is
  * allocated inside the time loop.
