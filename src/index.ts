@@ -43,7 +43,7 @@ export { mseLoss, softmaxCrossEntropy } from './nn/losses.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
 export { clipGradNorm } from './optim/clip.js';
-export type { OptimizerState, OptimizerStateInput } from './optim/optimizer.js';
+export { Optimizer, type OptimizerState, type OptimizerStateInput } from './optim/optimizer.js';
 export { xavierUniform, orthogonal, orthogonalRecurrent, xavierInput, forgetBias } from './init/initializers.js';
 export type { TensorInput, NestedNumbers } from './core/tensor-input.js';
 export { TruncatedBPTT, type TBPTTModule, type TruncatedBPTTOptions } from './train/tbptt.js';

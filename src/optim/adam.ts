@@ -12,11 +12,8 @@
  * never changed.
  */
 import type { Parameter } from '../core/tensor.js';
-import { checkObject, checkOptionalBoolean } from '../core/validate.js';
-import {
-  checkHyper, checkParameters, loadOptimizerState, saveOptimizerState,
-  type OptimizerState, type OptimizerStateInput,
-} from './optimizer.js';
+import { checkOptionalBoolean } from '../core/validate.js';
+import { checkHyper, Optimizer } from './optimizer.js';
 
 /** Options of `new Adam(...)`; PyTorch's names, camelCased (betas split in two). */
 export interface AdamOptions {
@@ -45,7 +42,7 @@ export interface AdamOptions {
  * const adamw = new Adam(params, { lr: 1e-3, weightDecay: 1e-2, decoupled: true });
  * ```
  */
-export class Adam {
+export class Adam extends Optimizer {
   /** β1. */
   readonly beta1: number;
   /** β2. */
@@ -56,22 +53,17 @@ export class Adam {
   readonly weightDecay: number;
   /** Whether weight decay is decoupled (AdamW). */
   readonly decoupled: boolean;
-  private readonly params: Parameter[];
   /** First moments m, one per parameter (PyTorch's exp_avg). */
   private readonly expAvg: Float32Array[];
   /** Second moments v, one per parameter (PyTorch's exp_avg_sq). */
   private readonly expAvgSq: Float32Array[];
-  private lrValue: number;
-  private steps = 0;
 
   /**
    * @param params the parameters to update, each once (their arrays, not copies, are kept)
    * @param options see AdamOptions (all optional)
    */
   constructor(params: Parameter[], options: AdamOptions = {}) {
-    this.params = checkParameters(params);
-    checkObject('Adam options', options);
-    this.lrValue = checkHyper('lr', options.lr, 1e-3, (x) => x >= 0, 'a finite number >= 0');
+    super(params, options, 'Adam', 1e-3);
     this.beta1 = checkHyper('beta1', options.beta1, 0.9, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
     this.beta2 = checkHyper('beta2', options.beta2, 0.999, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
     this.eps = checkHyper('eps', options.eps, 1e-8, (x) => x >= 0, 'a finite number >= 0');
@@ -81,22 +73,8 @@ export class Adam {
     this.expAvgSq = this.params.map((p) => new Float32Array(p.value.length));
   }
 
-  /** Learning rate; may be changed between steps (schedules), must stay a finite number ≥ 0. */
-  get lr(): number {
-    return this.lrValue;
-  }
-
-  set lr(v: number) {
-    this.lrValue = checkHyper('lr', v, undefined, (x) => x >= 0, 'a finite number >= 0');
-  }
-
-  /** step() calls so far (t of the last step). */
-  get stepCount(): number {
-    return this.steps;
-  }
-
   /** Updates every parameter in place from its gradient; allocates nothing. */
-  step(): void {
+  override step(): void {
     const t = this.steps + 1;
     const lr = this.lrValue, b1 = this.beta1, b2 = this.beta2, eps = this.eps, wd = this.weightDecay;
     const stepSize = lr / (1 - Math.pow(b1, t));
@@ -117,28 +95,7 @@ export class Adam {
     this.steps = t;
   }
 
-  /** Sets the gradient of every parameter to zero. */
-  zeroGrad(): void {
-    for (const p of this.params) p.grad.fill(0);
-  }
-
-  /**
-   * A copy of the optimizer state: the step count and `<i>.exp_avg`, `<i>.exp_avg_sq` for each
-   * parameter i (shape [length]). See OptimizerState.
-   */
-  stateDict(): OptimizerState {
-    return saveOptimizerState(this.steps, this.buffers());
-  }
-
-  /**
-   * Restores a state from stateDict() (or from JSON of it). The keys must be exactly those of
-   * this optimizer's stateDict(); everything is checked before anything changes.
-   */
-  loadStateDict(state: OptimizerStateInput): void {
-    this.steps = loadOptimizerState(state, this.buffers());
-  }
-
-  private buffers(): Record<string, Float32Array[]> {
+  protected buffers(): Record<string, Float32Array[]> {
     return { exp_avg: this.expAvg, exp_avg_sq: this.expAvgSq };
   }
 }

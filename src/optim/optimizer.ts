@@ -1,6 +1,7 @@
 /**
- * What SGD and Adam share: checking the parameter list and hyperparameters, and the optimizer
- * state dict, a step count plus flat per-parameter buffers.
+ * What SGD and Adam share: the Optimizer base class (parameter list, learning rate, step count,
+ * zeroGrad, state dict), checking hyperparameters, and the optimizer state dict, a step count
+ * plus flat per-parameter buffers.
  *
  * The state dict is JSON-friendly and maps one-to-one onto a safetensors file:
  *   { step: 3, tensors: { "0.exp_avg": {dtype, shape: [12], data}, "0.exp_avg_sq": …, "1.exp_avg": … } }
@@ -90,4 +91,63 @@ export function loadOptimizerState(state: unknown, buffers: Record<string, Float
     arrays.forEach((a, i) => a.set(data[`${i}.${name}`]!));
   }
   return step;
+}
+
+/**
+ * Base of SGD and Adam: the parameters (their own arrays), the learning rate, the step count,
+ * zeroGrad, and the state dict of the subclass's per-parameter buffers.
+ */
+export abstract class Optimizer {
+  /** The parameters updated, each once (their arrays, not copies). */
+  protected readonly params: Parameter[];
+  protected lrValue: number;
+  protected steps = 0;
+
+  /**
+   * Checks params, the options object and its `lr` (default `lrDefault`; undefined: required).
+   * @param who the class name, for messages (`SGD options: expected an object, got …`)
+   */
+  protected constructor(params: Parameter[], options: { lr?: number } | undefined, who: string, lrDefault: number | undefined) {
+    this.params = checkParameters(params);
+    checkObject(`${who} options`, options);
+    this.lrValue = checkHyper('lr', options!.lr, lrDefault, (x) => x >= 0, 'a finite number >= 0');
+  }
+
+  /** Learning rate; may be changed between steps (schedules), must stay a finite number ≥ 0. */
+  get lr(): number {
+    return this.lrValue;
+  }
+
+  set lr(v: number) {
+    this.lrValue = checkHyper('lr', v, undefined, (x) => x >= 0, 'a finite number >= 0');
+  }
+
+  /** step() calls so far. */
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /** Updates every parameter in place from its gradient; allocates nothing. */
+  abstract step(): void;
+
+  /** Sets the gradient of every parameter to zero. */
+  zeroGrad(): void {
+    for (const p of this.params) p.grad.fill(0);
+  }
+
+  /** A copy of the optimizer state: the step count and the buffers (see OptimizerState). */
+  stateDict(): OptimizerState {
+    return saveOptimizerState(this.steps, this.buffers());
+  }
+
+  /**
+   * Restores a state from stateDict() (or from JSON of it). The keys must be exactly those of
+   * this optimizer's stateDict(); everything is checked before anything changes.
+   */
+  loadStateDict(state: OptimizerStateInput): void {
+    this.steps = loadOptimizerState(state, this.buffers());
+  }
+
+  /** The per-parameter buffers by PyTorch's name (momentum_buffer, exp_avg, exp_avg_sq). */
+  protected abstract buffers(): Record<string, Float32Array[]>;
 }

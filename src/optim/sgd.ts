@@ -13,11 +13,8 @@
  * changed.
  */
 import type { Parameter } from '../core/tensor.js';
-import { checkObject, checkOptionalBoolean } from '../core/validate.js';
-import {
-  checkHyper, checkParameters, loadOptimizerState, saveOptimizerState,
-  type OptimizerState, type OptimizerStateInput,
-} from './optimizer.js';
+import { checkOptionalBoolean } from '../core/validate.js';
+import { checkHyper, Optimizer } from './optimizer.js';
 
 /** Options of `new SGD(...)`; PyTorch's names, camelCased. */
 export interface SGDOptions {
@@ -41,7 +38,7 @@ export interface SGDOptions {
  * opt.zeroGrad(); runner.forward(...); runner.backward(...); opt.step();
  * ```
  */
-export class SGD {
+export class SGD extends Optimizer {
   /** Momentum μ. */
   readonly momentum: number;
   /** Whether the update uses Nesterov momentum. */
@@ -50,20 +47,15 @@ export class SGD {
   readonly weightDecay: number;
   /** Dampening. */
   readonly dampening: number;
-  private readonly params: Parameter[];
   /** One momentum buffer per parameter (PyTorch's momentum_buffer); empty when momentum is 0. */
   private readonly momentumBuffers: Float32Array[];
-  private lrValue: number;
-  private steps = 0;
 
   /**
    * @param params the parameters to update, each once (their arrays, not copies, are kept)
    * @param options see SGDOptions
    */
   constructor(params: Parameter[], options: SGDOptions) {
-    this.params = checkParameters(params);
-    checkObject('SGD options', options);
-    this.lrValue = checkHyper('lr', options.lr, undefined, (x) => x >= 0, 'a finite number >= 0');
+    super(params, options, 'SGD', undefined);
     this.momentum = checkHyper('momentum', options.momentum, 0, (x) => x >= 0, 'a finite number >= 0');
     this.nesterov = checkOptionalBoolean('nesterov', options.nesterov, false);
     this.weightDecay = checkHyper('weightDecay', options.weightDecay, 0, (x) => x >= 0, 'a finite number >= 0');
@@ -76,22 +68,8 @@ export class SGD {
     this.momentumBuffers = this.momentum !== 0 ? this.params.map((p) => new Float32Array(p.value.length)) : [];
   }
 
-  /** Learning rate; may be changed between steps (schedules), must stay a finite number ≥ 0. */
-  get lr(): number {
-    return this.lrValue;
-  }
-
-  set lr(v: number) {
-    this.lrValue = checkHyper('lr', v, undefined, (x) => x >= 0, 'a finite number >= 0');
-  }
-
-  /** step() calls so far. */
-  get stepCount(): number {
-    return this.steps;
-  }
-
   /** Updates every parameter in place from its gradient; allocates nothing. */
-  step(): void {
+  override step(): void {
     const lr = this.lrValue, mu = this.momentum, wd = this.weightDecay;
     const keep = 1 - this.dampening, first = this.steps === 0;
     for (let k = 0; k < this.params.length; k++) {
@@ -113,28 +91,7 @@ export class SGD {
     this.steps++;
   }
 
-  /** Sets the gradient of every parameter to zero. */
-  zeroGrad(): void {
-    for (const p of this.params) p.grad.fill(0);
-  }
-
-  /**
-   * A copy of the optimizer state: the step count and, with momentum, `<i>.momentum_buffer` for
-   * each parameter i (shape [length]). See OptimizerState.
-   */
-  stateDict(): OptimizerState {
-    return saveOptimizerState(this.steps, this.buffers());
-  }
-
-  /**
-   * Restores a state from stateDict() (or from JSON of it). The keys must be exactly those of
-   * this optimizer's stateDict(); everything is checked before anything changes.
-   */
-  loadStateDict(state: OptimizerStateInput): void {
-    this.steps = loadOptimizerState(state, this.buffers());
-  }
-
-  private buffers(): Record<string, Float32Array[]> {
+  protected buffers(): Record<string, Float32Array[]> {
     return this.momentum !== 0 ? { momentum_buffer: this.momentumBuffers } : {};
   }
 }
