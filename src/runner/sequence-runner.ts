@@ -67,7 +67,6 @@ export class SequenceRunner<S extends CellState> {
   /** The cell being unrolled. */
   readonly cell: RecurrentCell<S>;
   private tape: CellTape | null = null;
-  private lastSteps = 0;
 
   constructor(cell: RecurrentCell<S>) {
     if (!cell || typeof (cell as { forwardStep?: unknown }).forwardStep !== 'function') {
@@ -171,7 +170,6 @@ export class SequenceRunner<S extends CellState> {
     cell.projectInputs(tape);
     for (let t = 0; t < T; t++) cell.forwardStep(tape, t);
     tape.ready = true;
-    this.lastSteps = T;
 
     const outputs = tape.h.slice(n, (T + 1) * n);
     if (lengths !== null) {
@@ -186,6 +184,6 @@ export class SequenceRunner<S extends CellState> {
 
   /** Steps of the last forward or run (0 before any). */
   get steps(): number {
-    return this.lastSteps;
+    return this.tape === null ? 0 : this.tape.steps;
   }
 }

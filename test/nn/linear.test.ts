@@ -5,15 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Linear, LinearTape } from '../../src/nn/linear.js';
-import { Random } from '../../src/core/random.js';
 import { gradCheck } from '../../src/gradcheck.js';
-
-function randn(n: number, seed: number, scale = 1): Float32Array {
-  const rng = new Random(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
-  return a;
-}
+import { randn } from '../helpers/cells.js';
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void {
   expect(actual.length).toBe(expected.length);

@@ -3,22 +3,11 @@
  * out in float64, trajectories of torch.optim.Adam / AdamW themselves
  * (test/fixtures/torch_optim.json, made by test/fixtures/make_optim.py), state dict, checks.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Adam, type AdamOptions } from '../../src/optim/adam.js';
 import type { Parameter } from '../../src/core/tensor.js';
+import { checkTrajectory, optimFixture } from '../helpers/optim.js';
 
-interface OptimCase {
-  name: string;
-  optimizer: 'SGD' | 'Adam';
-  options: Record<string, number | boolean>;
-  trajectory: number[][][];
-  state: Record<string, number[]>;
-}
-interface OptimFixture { torch: string; steps: number; init: number[][]; grads: number[][][]; cases: OptimCase[] }
-const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/torch_optim.json', import.meta.url), 'utf8'),
-) as OptimFixture;
 
 /** Two scalars p0 = (1, −0.5), gradients per step. */
 const P0 = [1, -0.5];
@@ -96,28 +85,9 @@ describe('Adam: hand-computed values', () => {
   });
 });
 
-describe(`Adam: torch.optim.Adam / AdamW trajectories (PyTorch ${fixture.torch})`, () => {
-  for (const c of fixture.cases.filter((k) => k.optimizer === 'Adam')) {
-    it(c.name, () => {
-      const params: Parameter[] = fixture.init.map((v, i) => ({
-        name: `p${i}`, value: Float32Array.from(v), grad: new Float32Array(v.length),
-      }));
-      const opt = new Adam(params, c.options as AdamOptions);
-      for (let t = 0; t < fixture.steps; t++) {
-        params.forEach((p, i) => p.grad.set(fixture.grads[t]![i]!));
-        opt.step();
-        params.forEach((p, i) => {
-          const want = c.trajectory[t]![i]!;
-          p.value.forEach((v, j) => expect(Math.abs(v - want[j]!), `step ${t + 1} p${i}[${j}]`).toBeLessThanOrEqual(2e-7 * Math.max(1, Math.abs(want[j]!))));
-        });
-      }
-      const sd = opt.stateDict();
-      expect(sd.step).toBe(fixture.steps);
-      expect(Object.keys(sd.tensors).sort()).toEqual(Object.keys(c.state).sort());
-      for (const [k, want] of Object.entries(c.state)) {
-        sd.tensors[k]!.data.forEach((v, j) => expect(Math.abs(v - want[j]!), `${k}[${j}]`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[j]!))));
-      }
-    });
+describe(`Adam: torch.optim.Adam / AdamW trajectories (PyTorch ${optimFixture.torch})`, () => {
+  for (const c of optimFixture.cases.filter((k) => k.optimizer === 'Adam')) {
+    it(c.name, () => checkTrajectory(c, (params) => new Adam(params, c.options as AdamOptions), 1e-6));
   }
 });
 
