@@ -79,9 +79,9 @@ export class GRUCell extends RecurrentCell<GRUState> {
     const gOff = t * B * G3, sPrev = t * B * H, sNext = sPrev + B * H;
     const WT = tape.weightHhT;   // W_hhᵀ [H, 3H]
     if (this.resetAfter) {
-      // gates[t][:, 0:2H] += h_{t−1} · W_h{r,z}ᵀ ; hh[:, 2H:3H] = h_{t−1} · W_hnᵀ (r multiplies it)
+      // gates[t][:, 0:2H] += h_{t−1} · W_h{r,z}ᵀ ; hh [B, H] = h_{t−1} · W_hnᵀ (r multiplies it)
       gemmNN(tape.gates, gOff, G3, tape.h, sPrev, H, WT, 0, G3, B, 2 * H, H, true);
-      gemmNN(tape.hh, 2 * H, G3, tape.h, sPrev, H, WT, 2 * H, G3, B, H, H, false);
+      gemmNN(tape.hh, 0, H, tape.h, sPrev, H, WT, 2 * H, G3, B, H, H, false);
       gruResetAfterForward(tape.gates, gOff, tape.aux, sPrev, tape.h, sNext, tape.hh, tape.foldedBias, tape.h, sPrev,
         this.bias ? this.params.biasHh! : null, tape, t, B, H);
     } else {
@@ -255,7 +255,8 @@ export function gruResetGatesBackward(
 
 /**
  * One resetAfter step, B rows. gates [B, 3H] holds x·W_ihᵀ, plus h_{t−1}·W_h{r,z}ᵀ in the r and z
- * blocks; hh[:, 2H:3H] = h_{t−1}·W_hnᵀ; bias [3H] is b_ih + [b_hr, b_hz, 0]; biasHh supplies b_hn. Writes r, z, n over gates, hn = W_hn h_{t−1} + b_hn into aux, h_t.
+ * blocks; hh [B, H] = h_{t−1}·W_hnᵀ; bias [3H] is b_ih + [b_hr, b_hz, 0]; biasHh supplies b_hn.
+ * Writes r, z, n over gates, hn = W_hn h_{t−1} + b_hn into aux, and h_t.
  *   n = tanh(x_n + r ⊙ hn)     h_t = (1 − z) ⊙ h_{t−1} + z ⊙ n
  */
 export function gruResetAfterForward(
@@ -270,7 +271,7 @@ export function gruResetAfterForward(
 ): void {
   const G3 = 3 * H;
   for (let b = 0; b < B; b++) {
-    const g = gOff + b * G3, q = b * G3, s = b * H;
+    const g = gOff + b * G3, s = b * H;
     if (!tape.active(t, b)) {
       for (let j = 0; j < G3; j++) gates[g + j] = 0;
       for (let j = 0; j < H; j++) { hn[hnOff + s + j] = 0; h[hOff + s + j] = hPrev[hpOff + s + j]!; }
@@ -279,7 +280,7 @@ export function gruResetAfterForward(
     for (let j = 0; j < H; j++) {
       const r = sigmoid(gates[g + j]! + bias[j]!);
       const z = sigmoid(gates[g + H + j]! + bias[H + j]!);
-      const hnj = Math.fround(hh[q + 2 * H + j]! + (biasHh === null ? 0 : biasHh[2 * H + j]!));
+      const hnj = Math.fround(hh[s + j]! + (biasHh === null ? 0 : biasHh[2 * H + j]!));
       const n = tanh(gates[g + 2 * H + j]! + bias[2 * H + j]! + r * hnj);
       gates[g + j] = r; gates[g + H + j] = z; gates[g + 2 * H + j] = n;
       hn[hnOff + s + j] = hnj;

@@ -32,9 +32,9 @@ export class CellTape {
    */
   readonly aux: Float32Array;
   /**
-   * [B, G·H] scratch for a recurrent product that cannot be added onto the gates: the resetAfter
-   * GRU's W_hn·h_{t−1} (its block 2H..3H), which r multiplies. The other recurrent products
-   * accumulate straight onto tape.gates[t].
+   * [B, H] scratch for the one recurrent product that cannot be added onto the gates: the
+   * resetAfter GRU's W_hn·h_{t−1}, which r multiplies. The other recurrent products accumulate
+   * straight onto tape.gates[t].
    */
   readonly hh: Float32Array;
   /** [G·H] the biases added to each step's pre-activations (b_ih + b_hh, folded; see foldBias). */
@@ -65,7 +65,7 @@ export class CellTape {
   ) {
     const T = steps, B = batch, I = inputSize, H = hiddenSize, GH = gateCount * hiddenSize;
     const sizes = [
-      T * B * I, T * B * GH, (T + 1) * B * H, hasCellState ? (T + 1) * B * H : 0, T * B * H, B * GH, GH,
+      T * B * I, T * B * GH, (T + 1) * B * H, hasCellState ? (T + 1) * B * H : 0, T * B * H, B * H, GH,
       I * GH, H * GH, 4 * B * H,
     ];
     const buf = new Float32Array(sizes.reduce((a, b) => a + b, 0));
