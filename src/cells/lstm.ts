@@ -110,27 +110,29 @@ export function lstmPointwiseForward(
 ): void {
   const G4 = 4 * H;
   for (let b = 0; b < B; b++) {
-    const g = gOff + b * G4, s = b * H;
+    // Row b: gate blocks i, f, g, o of gates, and the row's slice of each state array.
+    const gi = gOff + b * G4, gf = gi + H, gg = gf + H, go = gg + H;
+    const s = b * H, cs = cOff + s, ts = tcOff + s, hs = hOff + s, cps = cpOff + s, hps = hpOff + s;
     if (!tape.active(t, b)) {
-      for (let j = 0; j < G4; j++) gates[g + j] = 0;
+      for (let j = 0; j < G4; j++) gates[gi + j] = 0;
       for (let j = 0; j < H; j++) {
-        c[cOff + s + j] = cPrev[cpOff + s + j]!;
-        h[hOff + s + j] = hPrev[hpOff + s + j]!;
-        tanhC[tcOff + s + j] = 0;
+        c[cs + j] = cPrev[cps + j]!;
+        h[hs + j] = hPrev[hps + j]!;
+        tanhC[ts + j] = 0;
       }
       continue;
     }
     for (let j = 0; j < H; j++) {
-      const i = sigmoid(gates[g + j]! + bias[j]!);
-      const f = sigmoid(gates[g + H + j]! + bias[H + j]!);
-      const gg = tanh(gates[g + 2 * H + j]! + bias[2 * H + j]!);
-      const o = sigmoid(gates[g + 3 * H + j]! + bias[3 * H + j]!);
-      gates[g + j] = i; gates[g + H + j] = f; gates[g + 2 * H + j] = gg; gates[g + 3 * H + j] = o;
-      const cNew = Math.fround(f * cPrev[cpOff + s + j]! + i * gg);   // c_t = f ⊙ c_{t−1} + i ⊙ g
+      const i = sigmoid(gates[gi + j]! + bias[j]!);
+      const f = sigmoid(gates[gf + j]! + bias[H + j]!);
+      const g = tanh(gates[gg + j]! + bias[2 * H + j]!);
+      const o = sigmoid(gates[go + j]! + bias[3 * H + j]!);
+      gates[gi + j] = i; gates[gf + j] = f; gates[gg + j] = g; gates[go + j] = o;
+      const cNew = Math.fround(f * cPrev[cps + j]! + i * g);   // c_t = f ⊙ c_{t−1} + i ⊙ g
       const tc = tanh(cNew);
-      c[cOff + s + j] = cNew;
-      tanhC[tcOff + s + j] = tc;
-      h[hOff + s + j] = o * tc;                                      // h_t = o ⊙ tanh(c_t)
+      c[cs + j] = cNew;
+      tanhC[ts + j] = tc;
+      h[hs + j] = o * tc;                                     // h_t = o ⊙ tanh(c_t)
     }
   }
 }
@@ -156,21 +158,22 @@ export function lstmPointwiseBackward(
 ): void {
   const G4 = 4 * H;
   for (let b = 0; b < B; b++) {
-    const g = gOff + b * G4, s = b * H;
+    const gi = gOff + b * G4, gf = gi + H, gg = gf + H, go = gg + H;
+    const s = b * H, ts = tcOff + s, cps = cpOff + s;
     if (!tape.active(t, b)) {
-      for (let j = 0; j < G4; j++) gates[g + j] = 0;
+      for (let j = 0; j < G4; j++) gates[gi + j] = 0;
       for (let j = 0; j < H; j++) { dhPrev[s + j] = dh[s + j]!; dcPrev[s + j] = dc[s + j]!; }
       continue;
     }
     for (let j = 0; j < H; j++) {
-      const i = gates[g + j]!, f = gates[g + H + j]!, gg = gates[g + 2 * H + j]!, o = gates[g + 3 * H + j]!;
-      const tc = tanhC[tcOff + s + j]!;
+      const i = gates[gi + j]!, f = gates[gf + j]!, g = gates[gg + j]!, o = gates[go + j]!;
+      const tc = tanhC[ts + j]!;
       const dhj = dh[s + j]!;
       const dct = dc[s + j]! + dhj * o * (1 - tc * tc);
-      gates[g + j] = dct * gg * i * (1 - i);
-      gates[g + H + j] = dct * cPrev[cpOff + s + j]! * f * (1 - f);
-      gates[g + 2 * H + j] = dct * i * (1 - gg * gg);
-      gates[g + 3 * H + j] = dhj * tc * o * (1 - o);
+      gates[gi + j] = dct * g * i * (1 - i);
+      gates[gf + j] = dct * cPrev[cps + j]! * f * (1 - f);
+      gates[gg + j] = dct * i * (1 - g * g);
+      gates[go + j] = dhj * tc * o * (1 - o);
       dcPrev[s + j] = dct * f;
       dhPrev[s + j] = 0;
     }
