@@ -8,6 +8,8 @@
  * steps with gradient clipping; every resulting Float32Array (outputs, states, input and state
  * gradients, parameter gradients, updated parameters) is hashed by its float32 bit patterns with
  * FNV-1a (64-bit). Same library, same seeds → same hex on every engine, or something differs.
+ * (Doubles that come from Math.exp/log/pow, whose last bit is the engine's choice, are hashed
+ * rounded to float32.)
  *
  * makeAddingTrainer(RC, options): the small adding-problem GRU the page trains live.
  *
@@ -101,7 +103,10 @@
       if (s === 0) captured.push(hf.y.slice(), dLogits.slice(), dh);
       opt.step();
     }
-    return captured.concat(gradArrays(params), valueArrays(params), [losses, norms]);
+    // The loss is a double computed with Math.exp and Math.log, which ECMAScript leaves
+    // implementation-approximated: Node 20 and Chromium 156 differ in its last bit for some
+    // inputs. It enters the hash rounded to float32, like every array the library returns.
+    return captured.concat(gradArrays(params), valueArrays(params), [Float32Array.from(losses), norms]);
   }
 
   /**

@@ -16,10 +16,21 @@ const ROUND = 6755399441055744.0;
 const SUBSTEPS = 64;
 const SCALE = SUBSTEPS * LOG2E;
 const STEP = LN2 / SUBSTEPS;
-/** 2^(j/64) for j in [0, 64). */
+/**
+ * 2^(j/64) for j in [0, 64), built from square roots and products only. Both are correctly rounded
+ * in IEEE arithmetic, so every engine builds the same table (Math.pow's last bit differs between
+ * V8 versions, which would make Node and a browser disagree). Error: a few ulps.
+ */
 const POW2_FRAC = /* @__PURE__ */ (() => {
+  const root = new Float64Array(6);                  // root[b] = 2^(2^b / 64)
+  let r = 2;
+  for (let b = 5; b >= 0; b--) root[b] = r = Math.sqrt(r);
   const t = new Float64Array(SUBSTEPS);
-  for (let j = 0; j < SUBSTEPS; j++) t[j] = Math.pow(2, j / SUBSTEPS);
+  for (let j = 0; j < SUBSTEPS; j++) {
+    let p = 1;
+    for (let b = 0; b < 6; b++) if (j & (1 << b)) p *= root[b]!;
+    t[j] = p;
+  }
   return t;
 })();
 /** 2^n for n in [−128, 127], indexed by n + 128. */
