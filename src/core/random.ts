@@ -1,6 +1,8 @@
 /**
- * A small seeded generator: the same seed gives the same bits on every platform (integer
- * arithmetic only, via Math.imul and unsigned shifts). SplitMix32-style mixing of a Weyl sequence.
+ * A small seeded generator: the same seed gives the same integers, `next()` values and
+ * `fillUniform` floats on every platform (integer arithmetic only, via Math.imul and unsigned
+ * shifts, then one exact division). SplitMix32-style mixing of a Weyl sequence. `normal()` goes
+ * through Math.log and Math.cos, whose last bit ECMAScript leaves to the engine.
  */
 export class Random {
   private state: number;
@@ -27,7 +29,10 @@ export class Random {
     return this.nextUint32() / 4294967296;
   }
 
-  /** Fills out with float32 values uniform in [lo, hi); returns out. */
+  /**
+   * Fills out with float32 values uniform in [lo, hi) (computed in double, then rounded to float32,
+   * which can round a value just below hi up to hi); returns out.
+   */
   fillUniform(out: Float32Array, lo: number, hi: number): Float32Array {
     for (let i = 0; i < out.length; i++) out[i] = lo + (hi - lo) * this.next();
     return out;
