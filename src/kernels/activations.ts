@@ -2,10 +2,11 @@
  * Scalar activations used by the gate kernels.
  *
  * `sigmoid` and `tanh` are the fast versions the cells use: both are built on `expFast`, an
- * exp accurate to 1e-10 relative (far below float32's 6e-8 rounding step), about three times
+ * exp accurate to 4e-11 relative (far below float32's 6e-8 rounding step), about three times
  * faster than Math.exp in V8. `sigmoidReference` and `tanhReference` are the plain Math
- * versions they are tested against. Neither overflows for any input (±1e4, ±Infinity give the
- * saturated values) and NaN propagates.
+ * versions they are tested against. Neither overflows for any input and NaN propagates: for
+ * x ≥ 88, σ(x) = 1 and tanh(x) = 1 exactly; for x ≤ −88, tanh(x) = −1 and σ(x) stays at
+ * σ(−88) ≈ 6e-39 (the true value is smaller still; the exp argument is clamped to float32's range).
  */
 
 const LOG2E = 1.4426950408889634;
@@ -17,31 +18,39 @@ const SUBSTEPS = 64;
 const SCALE = SUBSTEPS * LOG2E;
 const STEP = LN2 / SUBSTEPS;
 /**
- * 2^(j/64) for j in [0, 64), built from square roots and products only. Both are correctly rounded
- * in IEEE arithmetic, so every engine builds the same table (Math.pow's last bit differs between
- * V8 versions, which would make Node and a browser disagree). Error: a few ulps.
+ * 2^(j/64) for j in [0, 64), correctly rounded (written out as literals, which every engine reads
+ * to the same double; Math.pow's last bit differs between engines, e.g. Node 20 and Chromium 156).
+ * Generated with Python's decimal module at 60 digits: float((Decimal(2).ln() * j / 64).exp()).
  */
-const POW2_FRAC = /* @__PURE__ */ (() => {
-  const root = new Float64Array(6);                  // root[b] = 2^(2^b / 64)
-  let r = 2;
-  for (let b = 5; b >= 0; b--) root[b] = r = Math.sqrt(r);
-  const t = new Float64Array(SUBSTEPS);
-  for (let j = 0; j < SUBSTEPS; j++) {
-    let p = 1;
-    for (let b = 0; b < 6; b++) if (j & (1 << b)) p *= root[b]!;
-    t[j] = p;
-  }
-  return t;
-})();
-/** 2^n for n in [−128, 127], indexed by n + 128. */
+const POW2_FRAC = /* @__PURE__ */ new Float64Array([
+  1.0, 1.0108892860517005, 1.0218971486541166, 1.0330248790212284,
+  1.0442737824274138, 1.0556451783605572, 1.0671404006768237, 1.0787607977571199,
+  1.0905077326652577, 1.102382583307841, 1.1143867425958924, 1.1265216186082418,
+  1.1387886347566916, 1.1511892299529827, 1.1637248587775775, 1.1763969916502812,
+  1.189207115002721, 1.202156731452703, 1.215247359980469, 1.22848053610687,
+  1.241857812073484, 1.255380757024691, 1.2690509571917332, 1.2828700160787783,
+  1.2968395546510096, 1.3109612115247644, 1.3252366431597413, 1.339667524053303,
+  1.3542555469368927, 1.3690024229745905, 1.383909881963832, 1.3989796725383112,
+  1.4142135623730951, 1.42961333839197, 1.4451808069770467, 1.460917794180647,
+  1.4768261459394993, 1.4929077282912648, 1.5091644275934228, 1.5255981507445384,
+  1.5422108254079407, 1.559004400237837, 1.5759808451078865, 1.593142151342267,
+  1.6104903319492543, 1.6280274218573478, 1.645755478153965, 1.6636765803267364,
+  1.681792830507429, 1.7001063537185235, 1.718619298122478, 1.7373338352737062,
+  1.7562521603732995, 1.7753764925265212, 1.7947090750031072, 1.8142521755003989,
+  1.8340080864093424, 1.8539791250833855, 1.8741676341103, 1.8945759815869656,
+  1.9152065613971474, 1.9360617934922943, 1.9571441241754002, 1.978456026387951,
+]);
+/** 2^n for n in [−128, 127], indexed by n + 128, by exact doubling and halving. */
 const POW2 = /* @__PURE__ */ (() => {
   const t = new Float64Array(256);
-  for (let n = -128; n < 128; n++) t[n + 128] = Math.pow(2, n);
+  t[128] = 1;
+  for (let n = 1; n < 128; n++) t[128 + n] = t[127 + n]! * 2;
+  for (let n = 1; n <= 128; n++) t[128 - n] = t[129 - n]! / 2;
   return t;
 })();
 
 /**
- * e^x with relative error below 1e-10 for x in [−87, 88]; inputs outside are clamped there (the
+ * e^x with relative error below 4e-11 for x in [−87, 88]; inputs outside are clamped there (the
  * result is then within float32's range: e^−87 ≈ 1.6e−38, e^88 ≈ 1.7e38).
  * Range reduction x = (k/64)·ln2 + r with k an integer and |r| ≤ ln2/128; then
  * e^x = 2^⌊k/64⌋ · 2^((k mod 64)/64) · e^r, the two powers of two from tables and e^r from its
@@ -56,14 +65,24 @@ export function expFast(x: number): number {
   return p * POW2_FRAC[kb & (SUBSTEPS - 1)]! * POW2[kb >> 6]!;
 }
 
-/** Logistic sigmoid σ(x) = 1 / (1 + e^−x); absolute error below 2e-9. */
+/** Logistic sigmoid σ(x) = 1 / (1 + e^−x); absolute error below 2e-11. */
 export function sigmoid(x: number): number {
   return 1 / (1 + expFast(-x));
 }
 
-/** Hyperbolic tangent as 1 − 2 / (1 + e^{2x}); absolute error below 1e-8. */
+/** Below this |x|, tanh uses its Taylor polynomial (1 − 2/(1 + e^{2x}) would cancel). */
+const TANH_SERIES = 1 / 128;
+
+/**
+ * Hyperbolic tangent: 1 − 2 / (1 + e^{2x}), and for |x| < 1/128 the odd Taylor polynomial
+ * x − x³/3 + 2x⁵/15 − 17x⁷/315 (truncation below 1e-19 relative). Absolute error below 5e-11,
+ * relative error below 5e-9 (so tiny inputs keep their float32 value, and tanh(−0) = −0).
+ */
 export function tanh(x: number): number {
-  return 1 - 2 / (1 + expFast(2 * x));
+  const t = 1 - 2 / (1 + expFast(2 * x));
+  if (Math.abs(x) >= TANH_SERIES) return t;   // exp first, then the test: measured faster in V8
+  const x2 = x * x;
+  return x * (1 + x2 * (-1 / 3 + x2 * (2 / 15 + x2 * (-17 / 315))));
 }
 
 /** Reference σ(x) on Math.exp, stable for any x. */
