@@ -64,6 +64,18 @@ export function checkOptionalBoolean(name: string, v: unknown, dflt: boolean): b
 }
 
 /**
+ * Throws unless a forward tape is waiting for its backward: record is what forward kept (null
+ * before any), ready whether it is still unconsumed (a backward or a run() clears it). Shared by
+ * the runner and the stacks, which keep a single tape each.
+ */
+export function checkBackwardReady<T>(record: T | null, ready: boolean): asserts record is T {
+  if (record === null) throw new Error('backward: no forward tape; call forward() first');
+  if (!ready) {
+    throw new Error('backward: the last forward was already consumed by a backward (or run() replaced it); call forward() again');
+  }
+}
+
+/**
  * Per-entry sequence lengths: an array-like of `batch` integers, each in 1..steps. Returns them as
  * a new Int32Array.
  */

@@ -20,7 +20,7 @@ import type { Parameter, Tensor } from '../core/tensor.js';
 import { readTensorDict, type TensorInput } from '../core/tensor-input.js';
 import { cellFromPyTorch, cellShapes, cellToPyTorch, inferCellSizes } from '../interop/pytorch.js';
 import {
-  checkFloat32, checkFloat32Length, checkLengths, checkObject, checkOptionalBoolean, checkPositiveInt,
+  checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkOptionalBoolean, checkPositiveInt,
 } from '../core/validate.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
@@ -149,11 +149,7 @@ export abstract class RecurrentStack<S extends CellState> {
   /** Backprop through time and layers of the last `forward`; parameter gradients add into grads. */
   backward(upstream: StackBackwardInput<S> = {}): StackBackwardResult<S> {
     const rec = this.record;
-    if (rec === null || !this.ready) {
-      throw new Error(rec === null
-        ? 'backward: no forward tape; call forward() first'
-        : 'backward: the last forward was already consumed by a backward (or run() replaced it); call forward() again');
-    }
+    checkBackwardReady(rec, this.ready);
     checkObject('upstream', upstream);
     const { T, B, lengths } = rec;
     const H = this.hiddenSize, D = this.numDirections, L = this.numLayers, n = B * H;

@@ -11,7 +11,9 @@
  */
 import type { CellState, LSTMState, RecurrentCell } from '../cells/cell.js';
 import { CellTape } from '../cells/tape.js';
-import { checkFloat32, checkFloat32Length, checkLengths, checkObject, checkPositiveInt, describe } from '../core/validate.js';
+import {
+  checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkPositiveInt, describe,
+} from '../core/validate.js';
 
 /** Options of `run` and `forward`. */
 export interface RunOptions<S extends CellState> {
@@ -93,11 +95,7 @@ export class SequenceRunner<S extends CellState> {
    */
   backward(upstream: BackwardInput<S> = {}): BackwardResult<S> {
     const tape = this.tape;
-    if (tape === null || !tape.ready) {
-      throw new Error(tape === null
-        ? 'backward: no forward tape; call forward() first'
-        : 'backward: the last forward was already consumed by a backward (or run() replaced it); call forward() again');
-    }
+    checkBackwardReady(tape, tape !== null && tape.ready);
     checkObject('upstream', upstream);
     const cell = this.cell;
     const T = tape.steps, B = tape.batch, H = cell.hiddenSize, n = B * H;

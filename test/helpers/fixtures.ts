@@ -115,3 +115,34 @@ export class RatioReport {
     console.log(`${title}\n${lines.join('\n')}`);
   }
 }
+
+/** What one run of a fixture produced: outputs and final state, input and initial-state gradients. */
+export interface FixtureRun {
+  outputs: Float32Array; hN: Float32Array; cN?: Float32Array;
+  dInputs: Float32Array; dh0: Float32Array; dc0?: Float32Array;
+}
+
+/** Compares one array with its fixture reference within the bar, recording the ratio in the report. */
+export type FixtureCheck = (array: string, actual: ArrayLike<number>, ref: number[], torchErr: number | undefined) => void;
+
+/**
+ * Checks a run's outputs, final state (c for LSTM) and gradients with respect to the inputs and the
+ * initial state against fixture fx, each within the bar, recording the ratios under (fx.name, path).
+ * Returns the check, for the parameter gradients, whose keys differ between fixture kinds.
+ */
+export function checkFixtureRun(
+  report: RatioReport, fx: NativeFixture | TorchFixture, path: string, r: FixtureRun,
+): FixtureCheck {
+  const e = fx.torchFloat32Error, ex = fx.expected, g = fx.gradients;
+  const check: FixtureCheck = (array, actual, ref, err) =>
+    report.add(fx.name, path, array, expectWithinBar(`${fx.name}/${path}/${array}`, actual, ref, err));
+  check('outputs', r.outputs, ex.outputs, e.outputs);
+  check('hN', r.hN, ex.hN, e.hN);
+  check('dInputs', r.dInputs, g.inputs!, e.d_inputs);
+  check('dh0', r.dh0, g.h0!, e.d_h0);
+  if (fx.cell === 'lstm') {
+    check('cN', r.cN!, ex.cN!, e.cN);
+    check('dc0', r.dc0!, g.c0!, e.d_c0);
+  }
+  return check;
+}

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   GRU, gradCheck, LSTM, SequenceRunner,
-  type CellState, type GradCheckParam, type LSTMState, type RecurrentStack,
+  type CellState, type GradCheckParam, type LSTMState, type RecurrentStack, type StackOptions,
 } from '../../src/index.js';
 import { bitwiseEqual, dot, randn } from '../helpers/cells.js';
 
@@ -15,16 +15,7 @@ type Kind = 'lstm' | 'gru' | 'gru-reset-after';
 const KINDS: Kind[] = ['lstm', 'gru', 'gru-reset-after'];
 type Stack = RecurrentStack<CellState>;
 
-interface Sizes {
-  inputSize: number;
-  hiddenSize: number;
-  numLayers?: number;
-  bidirectional?: boolean;
-  bias?: boolean;
-  seed?: number;
-}
-
-function makeStack(kind: Kind, o: Sizes): Stack {
+function makeStack(kind: Kind, o: StackOptions): Stack {
   const s = kind === 'lstm' ? new LSTM(o) : new GRU({ ...o, resetAfter: kind === 'gru-reset-after' });
   return s as unknown as Stack;
 }
@@ -459,7 +450,7 @@ describe.each(KINDS)('%s stack: argument errors', (kind) => {
     ];
     for (const [opts, type, msg] of cases) {
       let err: unknown;
-      try { makeStack(kind, opts as Sizes); } catch (e) { err = e; }
+      try { makeStack(kind, opts as StackOptions); } catch (e) { err = e; }
       expect(err, msg).toBeInstanceOf(type);
       expect((err as Error).message).toBe(msg);
     }

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   GRU, GRUCell, LSTM, LSTMCell, SequenceRunner, type CellState, type LSTMState, type RecurrentCell, type Tensor,
 } from '../../src/index.js';
-import { expectWithinBar, f32, fixtureNames, loadFixture, RatioReport, type TorchFixture } from '../helpers/fixtures.js';
+import { checkFixtureRun, f32, fixtureNames, loadFixture, RatioReport, type FixtureRun, type TorchFixture } from '../helpers/fixtures.js';
 
 const report = new RatioReport();
 afterAll(() => report.print('torch fixtures vs PyTorch float64 (error / bar)'));
@@ -19,9 +19,7 @@ function stateDictOf(fx: TorchFixture): Record<string, { shape: number[]; data: 
   return out;
 }
 
-interface Result {
-  outputs: Float32Array; hN: Float32Array; cN?: Float32Array;
-  dInputs: Float32Array; dh0: Float32Array; dc0?: Float32Array;
+interface Result extends FixtureRun {
   grads: Record<string, Tensor>;
 }
 
@@ -80,17 +78,8 @@ describe('torch fixtures (real torch.nn modules) match PyTorch float64', () => {
       it(`${name} (${fx0.module}${fx0.bidirectional ? ', bidirectional' : ''}${fx0.lengths ? ', packed' : ''}) via ${path}`, () => {
         const fx = loadFixture<TorchFixture>(name);
         const r = path === 'module' ? runStack(fx) : runCell(fx, path);
-        const e = fx.torchFloat32Error, ex = fx.expected, g = fx.gradients;
-        const check = (array: string, actual: ArrayLike<number>, ref: number[], err: number | undefined) =>
-          report.add(name, path, array, expectWithinBar(`${name}/${path}/${array}`, actual, ref, err));
-        check('outputs', r.outputs, ex.outputs, e.outputs);
-        check('hN', r.hN, ex.hN, e.hN);
-        check('dInputs', r.dInputs, g.inputs!, e.d_inputs);
-        check('dh0', r.dh0, g.h0!, e.d_h0);
-        if (fx.cell === 'lstm') {
-          check('cN', r.cN!, ex.cN!, e.cN);
-          check('dc0', r.dc0!, g.c0!, e.d_c0);
-        }
+        const check = checkFixtureRun(report, fx, path, r);
+        const e = fx.torchFloat32Error, g = fx.gradients;
         const keys = Object.keys(fx.stateDict).sort();
         expect(Object.keys(r.grads).sort()).toEqual(keys);
         for (const k of keys) {

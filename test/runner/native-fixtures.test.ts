@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { GRUCell, LSTMCell, SequenceRunner, type CellState, type LSTMState, type RecurrentCell } from '../../src/index.js';
-import { expectWithinBar, f32, fixtureNames, loadFixture, RatioReport, type NativeFixture } from '../helpers/fixtures.js';
+import { checkFixtureRun, f32, fixtureNames, loadFixture, RatioReport, type FixtureRun, type NativeFixture } from '../helpers/fixtures.js';
 
 const report = new RatioReport();
 afterAll(() => report.print('native fixtures vs PyTorch float64 (error / bar, bar = max(4·torchFloat32Error, 1e-6·max(1,|ref|)))'));
@@ -23,12 +23,7 @@ function makeCell(fx: NativeFixture): RecurrentCell<CellState> {
   return cell;
 }
 
-interface PathResult {
-  outputs: Float32Array; hN: Float32Array; cN?: Float32Array;
-  dInputs: Float32Array; dh0: Float32Array; dc0?: Float32Array;
-}
-
-function viaRunner(fx: NativeFixture, cell: RecurrentCell<CellState>): PathResult {
+function viaRunner(fx: NativeFixture, cell: RecurrentCell<CellState>): FixtureRun {
   const runner = new SequenceRunner(cell);
   const lstm = fx.cell === 'lstm';
   const initialState = (lstm ? { h: f32(fx.h0), c: f32(fx.c0!) } : { h: f32(fx.h0) }) as CellState;
@@ -41,7 +36,7 @@ function viaRunner(fx: NativeFixture, cell: RecurrentCell<CellState>): PathResul
   };
 }
 
-function viaManualSteps(fx: NativeFixture, cell: RecurrentCell<CellState>): PathResult {
+function viaManualSteps(fx: NativeFixture, cell: RecurrentCell<CellState>): FixtureRun {
   const { steps: T, batch: B, inputSize: I, hiddenSize: H } = fx;
   const lstm = fx.cell === 'lstm';
   const x = f32(fx.inputs), dOut = f32(fx.upstream.dOutputs);
@@ -81,17 +76,8 @@ describe('native fixtures (the seed equations) match PyTorch float64', () => {
         const cell = makeCell(fx);
         cell.zeroGrad();
         const r = run(fx, cell);
-        const e = fx.torchFloat32Error, ex = fx.expected, g = fx.gradients;
-        const check = (array: string, actual: ArrayLike<number>, ref: number[], err: number | undefined) =>
-          report.add(name, path, array, expectWithinBar(`${name}/${path}/${array}`, actual, ref, err));
-        check('outputs', r.outputs, ex.outputs, e.outputs);
-        check('hN', r.hN, ex.hN, e.hN);
-        check('dInputs', r.dInputs, g.inputs!, e.d_inputs);
-        check('dh0', r.dh0, g.h0!, e.d_h0);
-        if (fx.cell === 'lstm') {
-          check('cN', r.cN!, ex.cN!, e.cN);
-          check('dc0', r.dc0!, g.c0!, e.d_c0);
-        }
+        const check = checkFixtureRun(report, fx, path, r);
+        const e = fx.torchFloat32Error, g = fx.gradients;
         check('d weight_ih', cell.grads.weightIh, g.weight_ih!, e.d_weight_ih);
         check('d weight_hh', cell.grads.weightHh, g.weight_hh!, e.d_weight_hh);
         check('d bias_ih', cell.grads.biasIh!, g.bias_ih!, e.d_bias_ih);
