@@ -42,11 +42,11 @@ describe('README', () => {
       opt.zeroGrad();
       const { outputs } = rnn.forward(x, { batch: B });
       const last = outputs.subarray((T - 1) * B * H);
-      const { y, tape } = head.forward(last, B);
+      const fwd = head.forward(last, B);
       const dy = new Float32Array(B);
-      const loss = mseLoss(y, target, dy);
+      const loss = mseLoss(fwd.y, target, dy);
       const dOutputs = new Float32Array(T * B * H);
-      dOutputs.set(head.backward(tape, dy), (T - 1) * B * H);
+      dOutputs.set(head.backward(fwd, dy), (T - 1) * B * H);
       rnn.backward({ dOutputs });
       clipGradNorm(params, 1.0);
       opt.step();
