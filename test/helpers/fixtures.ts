@@ -112,6 +112,9 @@ export class RatioReport {
       if (!cur || r.ratio > cur.ratio) byKey.set(k, { ratio: r.ratio, array: r.array });
     }
     const lines = [...byKey.entries()].map(([k, v]) => `  ${k.padEnd(44)} worst error/bar ${v.ratio.toFixed(3)} (${v.array})`);
+    const worst = [...byKey.entries()].reduce<[string, { ratio: number; array: string }] | undefined>(
+      (w, e) => (w && w[1].ratio >= e[1].ratio ? w : e), undefined);
+    if (worst) lines.push(`  worst overall: ${worst[1].ratio.toFixed(3)} (${worst[0]} ${worst[1].array})`);
     console.log(`${title}\n${lines.join('\n')}`);
   }
 }
