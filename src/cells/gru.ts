@@ -128,12 +128,12 @@ export class GRUCell extends RecurrentCell<GRUState> {
       gemmTN(g.weightHh, 2 * H * H, H, tape.gates, 2 * H, G3, tape.aux, 0, H, H, H, rows, true);
     }
     if (this.bias) {
-      addColumnSums(g.biasIh!, 0, tape.gates, 0, G3, rows, G3);
+      addColumnSums(g.biasIh!, tape.gates, 0, G3, rows, G3);
       if (this.resetAfter) {
-        addColumnSums(g.biasHh!, 0, tape.gates, 0, G3, rows, 2 * H);
-        addColumnSums(g.biasHh!, 2 * H, tape.aux, 0, H, rows, H);
+        addColumnSums(g.biasHh!, tape.gates, 0, G3, rows, 2 * H);
+        addColumnSums(g.biasHh!.subarray(2 * H), tape.aux, 0, H, rows, H);
       } else {
-        addColumnSums(g.biasHh!, 0, tape.gates, 0, G3, rows, G3);
+        addColumnSums(g.biasHh!, tape.gates, 0, G3, rows, G3);
       }
     }
   }

@@ -81,8 +81,8 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
     gemmTN(g.weightIh, 0, I, tape.gates, 0, G4, tape.x, 0, I, G4, I, rows, true);
     gemmTN(g.weightHh, 0, H, tape.gates, 0, G4, tape.h, 0, H, G4, H, rows, true);
     if (this.bias) {
-      addColumnSums(g.biasIh!, 0, tape.gates, 0, G4, rows, G4);
-      addColumnSums(g.biasHh!, 0, tape.gates, 0, G4, rows, G4);
+      addColumnSums(g.biasIh!, tape.gates, 0, G4, rows, G4);
+      addColumnSums(g.biasHh!, tape.gates, 0, G4, rows, G4);
     }
   }
 }

@@ -26,7 +26,7 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
   /** The forward-in-time runner, then the reverse one. */
   readonly runners: readonly [SequenceRunner<S>, SequenceRunner<S>];
   /** The last forward's sizes and lengths, for backward. */
-  private last: { steps: number; batch: number; lengths: Int32Array | null } | null = null;
+  private last: Sequence | null = null;
 
   /** @param forward the cell run forward in time; @param reverse the cell run backwards (same sizes) */
   constructor(forward: RecurrentCell<S>, reverse: RecurrentCell<S>) {
@@ -89,7 +89,7 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
       const inputs = d === 0 ? req.inputs : reverseWithin(req.inputs, T, B, this.inputSize, lengths);
       const initial = req.initial === null ? null : stateRows(req.initial, d, n);
       const r = this.runners[d]!.forwardRequest({ inputs, steps: T, batch: B, lengths, initial }, keep);
-      scatterDirection(outputs, r.outputs, T, B, H, d, lengths);
+      scatterDirection(outputs, r.outputs, d, H, req);
       h.set(r.final.h, d * n);
       if (this.hasCellState) c.set(r.final.c, d * n);
     }
@@ -104,7 +104,7 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
       let dOutputs: Float32Array | null = null;
       if (up.dOutputs !== null) {
         dOutputs = new Float32Array(T * n);
-        gatherDirection(dOutputs, up.dOutputs, T, B, H, d, lengths);
+        gatherDirection(dOutputs, up.dOutputs, d, H, this.last!);
       }
       return runner.backwardRequest({
         dOutputs,
@@ -142,10 +142,16 @@ function reverseWithin(x: Float32Array, T: number, B: number, F: number, lengths
   return out;
 }
 
+/** A batch's steps, size and per-entry lengths. */
+interface Sequence {
+  readonly steps: number;
+  readonly batch: number;
+  readonly lengths: Int32Array | null;
+}
+
 /** Y[t, b, d·H : (d+1)·H] = out (the reverse direction's out un-reversed per entry); Y [T, B, 2H]. */
-function scatterDirection(
-  Y: Float32Array, out: Float32Array, T: number, B: number, H: number, d: number, lengths: Int32Array | null,
-): void {
+function scatterDirection(Y: Float32Array, out: Float32Array, d: number, H: number, seq: Sequence): void {
+  const { steps: T, batch: B, lengths } = seq;
   for (let b = 0; b < B; b++) {
     const len = lengths === null ? T : lengths[b]!;
     for (let t = 0; t < len; t++) {
@@ -156,9 +162,8 @@ function scatterDirection(
 }
 
 /** Adjoint of scatterDirection: dOut [T, B, H] of direction d from dY [T, B, 2H]. */
-function gatherDirection(
-  dOut: Float32Array, dY: Float32Array, T: number, B: number, H: number, d: number, lengths: Int32Array | null,
-): void {
+function gatherDirection(dOut: Float32Array, dY: Float32Array, d: number, H: number, seq: Sequence): void {
+  const { steps: T, batch: B, lengths } = seq;
   for (let b = 0; b < B; b++) {
     const len = lengths === null ? T : lengths[b]!;
     for (let t = 0; t < len; t++) {

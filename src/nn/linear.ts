@@ -139,7 +139,7 @@ export class Linear {
     const I = this.inFeatures, O = this.outFeatures;
     const y = new Float32Array(batch * O);
     gemmNT(y, 0, O, x, 0, I, this.params.weight, 0, I, batch, O, I, false);
-    if (this.params.bias) addRowBias(y, 0, O, this.params.bias, 0, batch, O);
+    if (this.params.bias) addRowBias(y, 0, O, this.params.bias, batch, O);
     return y;
   }
 
@@ -158,7 +158,7 @@ export class Linear {
     const B = tape.batch, I = this.inFeatures, O = this.outFeatures;
     checkFloat32Length('dy', dy, B * O, 'batch*outFeatures');
     gemmTN(this.grads.weight, 0, I, dy, 0, O, tape.x, 0, I, O, I, B, true);
-    if (this.grads.bias) addColumnSums(this.grads.bias, 0, dy, 0, O, B, O);
+    if (this.grads.bias) addColumnSums(this.grads.bias, dy, 0, O, B, O);
     const dx = new Float32Array(B * I);
     gemmNN(dx, 0, I, dy, 0, O, this.params.weight, 0, I, B, I, O, false);
     return dx;
