@@ -156,16 +156,25 @@ export abstract class RecurrentCell<S extends CellState> {
    *
    * Cost: the step's products, batch·G·H·(I + H) multiply-adds, read the weights in place (no
    * copy, so a changed parameter takes effect at the next call); a workspace for the last batch
-   * size is kept and reused; the only allocation is the returned state.
+   * size is kept and reused. With `out` nothing is allocated: per step it costs what
+   * StreamingRunner.step costs.
    * @param x [batch, I]
    * @param state the current state, each [batch, H]
-   * @returns the next state, each [batch, H], newly allocated
+   * @param out where to write the next state, each [batch, H]; may be `state` itself. New arrays
+   *   when omitted.
+   * @returns the next state (`out` when given)
    */
-  step(x: Float32Array, state: S, batch: number): S {
+  step(x: Float32Array, state: S, batch: number, out?: S): S {
     checkPositiveInt('batch', batch);
+    const dst = out === undefined ? null : this.stateShape.read('out', out, batch);
     let tape = this.stepTape;
     if (tape === null || tape.batch !== batch) tape = this.stepTape = this.createTape(1, batch, false);
-    return this.forwardOne(tape, x, state);
+    this.forwardOne(tape, x, state);
+    const n = batch * this.hiddenSize, nc = this.hasCellState ? n : 0;
+    if (dst === null) return this.stateShape.wrap(tape.h.slice(n, 2 * n), tape.c.slice(nc, 2 * nc));
+    dst.h.set(tape.h.subarray(n, 2 * n));
+    dst.c.set(tape.c.subarray(nc, 2 * nc));
+    return out!;
   }
 
   /**
@@ -177,9 +186,10 @@ export abstract class RecurrentCell<S extends CellState> {
   forward(x: Float32Array, state: S, batch: number): CellForward<S> {
     checkPositiveInt('batch', batch);
     const tape = this.createTape(1, batch, false);
-    const next = this.forwardOne(tape, x, state);
+    this.forwardOne(tape, x, state);
     tape.ready = true;
-    return { state: next, tape };
+    const n = batch * this.hiddenSize, nc = this.hasCellState ? n : 0;
+    return { state: this.stateShape.wrap(tape.h.slice(n, 2 * n), tape.c.slice(nc, 2 * nc)), tape };
   }
 
   /**
@@ -209,9 +219,9 @@ export abstract class RecurrentCell<S extends CellState> {
     return { dx, dState: this.stateShape.wrap(tape.dh.slice(0, n), tape.dc.slice(0, this.hasCellState ? n : 0)) };
   }
 
-  /** Checks x and state, runs step 0 on a one-step tape, returns copies of the new state. */
-  private forwardOne(tape: CellTape, x: Float32Array, state: S): S {
-    const B = tape.batch, n = B * this.hiddenSize;
+  /** Checks x and state, then runs step 0 on a one-step tape: the new state is its h[1], c[1]. */
+  private forwardOne(tape: CellTape, x: Float32Array, state: S): void {
+    const B = tape.batch;
     checkFloat32Length('x', x, B * this.inputSize, 'batch*inputSize');
     const s = this.stateShape.read('state', state, B);
     tape.x.set(x);
@@ -220,7 +230,6 @@ export abstract class RecurrentCell<S extends CellState> {
     this.prepareWeights(tape);
     this.projectInputs(tape);
     this.forwardStep(tape, 0);
-    return this.stateShape.wrap(tape.h.slice(n, 2 * n), tape.c.slice(n, this.hasCellState ? 2 * n : 0));
   }
 
   // ---- The step protocol (internal) ----
