@@ -29,12 +29,12 @@
  * header's `__metadata__` (strings only) holds `format`, `version` and `parts` (the
  * configurations as JSON text). Every bit is kept, NaN payloads included.
  */
-import { GRUCell } from '../cells/gru.js';
-import { LSTMCell } from '../cells/lstm.js';
-import { GRU, LSTM } from '../modules/rnn.js';
-import { Linear } from '../nn/linear.js';
-import { Adam } from '../optim/adam.js';
-import { SGD } from '../optim/sgd.js';
+import { GRUCell, type GRUCellConfig } from '../cells/gru.js';
+import { LSTMCell, type LSTMCellConfig } from '../cells/lstm.js';
+import { GRU, LSTM, type GRUConfig, type LSTMConfig } from '../modules/rnn.js';
+import { Linear, type LinearConfig } from '../nn/linear.js';
+import { Adam, type AdamConfig } from '../optim/adam.js';
+import { SGD, type SGDConfig } from '../optim/sgd.js';
 import type { OptimizerState, OptimizerStateInput } from '../optim/optimizer.js';
 import type { Tensor } from '../core/tensor.js';
 import { formatShape, shapeSize, type TensorInput } from '../core/tensor-input.js';
@@ -42,6 +42,8 @@ import { checkObject, describe } from '../core/validate.js';
 import { loadSafetensors, loadSafetensorsMetadata, saveSafetensors } from './safetensors.js';
 
 // ---------------------------------------------------------------- public types
+
+export type { LSTMCellConfig, GRUCellConfig, LSTMConfig, GRUConfig, LinearConfig, SGDConfig, AdamConfig };
 
 /** A module part: anything with a tensor state dict (cells, LSTM/GRU stacks, Linear, your own). */
 export interface SavableModule {
@@ -58,28 +60,6 @@ export interface SavableOptimizer {
 /** Anything saveModel and loadModel take as a part. */
 export type Savable = SavableModule | SavableOptimizer;
 
-/** Configuration of an LSTMCell part. */
-export interface LSTMCellConfig { kind: 'LSTMCell'; inputSize: number; hiddenSize: number; bias: boolean }
-/** Configuration of a GRUCell part. */
-export interface GRUCellConfig { kind: 'GRUCell'; inputSize: number; hiddenSize: number; bias: boolean; resetAfter: boolean }
-/** Configuration of an LSTM stack part. */
-export interface LSTMConfig {
-  kind: 'LSTM'; inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean; bias: boolean;
-}
-/** Configuration of a GRU stack part. */
-export interface GRUConfig {
-  kind: 'GRU'; inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean; bias: boolean; resetAfter: boolean;
-}
-/** Configuration of a Linear part. */
-export interface LinearConfig { kind: 'Linear'; inFeatures: number; outFeatures: number; bias: boolean }
-/** Configuration of an SGD part; `lr` and `step` are restored on load, the rest must match. */
-export interface SGDConfig {
-  kind: 'SGD'; lr: number; momentum: number; nesterov: boolean; weightDecay: number; dampening: number; step: number;
-}
-/** Configuration of an Adam part; `lr` and `step` are restored on load, the rest must match. */
-export interface AdamConfig {
-  kind: 'Adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number;
-}
 /** A module of another class: only its keys and shapes are checked. */
 export interface CustomModuleConfig { kind: 'module' }
 /** An optimizer of another class: its step count is restored. */

@@ -20,7 +20,7 @@ import type { Parameter, Tensor } from '../core/tensor.js';
 import { readTensorDict, type TensorInput } from '../core/tensor-input.js';
 import { cellFromPyTorch, cellShapes, cellToPyTorch, inferCellSizes } from '../interop/pytorch.js';
 import {
-  checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkOptionalBoolean, checkPositiveInt,
+  checkBackwardReady, checkConfig, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkOptionalBoolean, checkPositiveInt,
 } from '../core/validate.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
@@ -43,6 +43,16 @@ export interface StackOptions {
 export interface GRUStackOptions extends StackOptions {
   /** See GRUCellOptions.resetAfter (default false, the seed's GRU). */
   resetAfter?: boolean;
+}
+
+/** An LSTM stack's configuration: what `config()` returns and a saved model stores. */
+export interface LSTMConfig {
+  kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean;
+}
+
+/** A GRU stack's configuration: what `config()` returns and a saved model stores. */
+export interface GRUConfig {
+  kind: 'GRU'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; resetAfter: boolean;
 }
 
 /** Options of `LSTM.fromPyTorch` / `GRU.fromPyTorch`; inferred from the keys when omitted. */
@@ -295,9 +305,28 @@ export abstract class RecurrentStack<S extends CellState> {
  * ```
  */
 export class LSTM extends RecurrentStack<LSTMState> {
+  /** The kind saved models store for this class. */
+  static readonly kind = 'LSTM' as const;
+
   constructor(options: StackOptions) {
     super(options, 'LSTM', (inputSize, seed) =>
       new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed }));
+  }
+
+  /** The stack's configuration, a new plain object: `LSTM.fromConfig` builds a stack like it. */
+  config(): LSTMConfig {
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = this;
+    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional };
+  }
+
+  /**
+   * A stack of this configuration with freshly initialised weights (seed 0; load trained ones
+   * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
+   */
+  static fromConfig(config: LSTMConfig): LSTM {
+    checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']);
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = config;
+    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional });
   }
 
   /**
@@ -318,6 +347,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
  * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does.
  */
 export class GRU extends RecurrentStack<{ h: Float32Array }> {
+  /** The kind saved models store for this class. */
+  static readonly kind = 'GRU' as const;
   readonly resetAfter: boolean;
 
   constructor(options: GRUStackOptions) {
@@ -325,6 +356,22 @@ export class GRU extends RecurrentStack<{ h: Float32Array }> {
     super(options, 'GRU', (inputSize, seed) =>
       new GRUCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, resetAfter }));
     this.resetAfter = resetAfter;
+  }
+
+  /** The stack's configuration, a new plain object: `GRU.fromConfig` builds a stack like it. */
+  config(): GRUConfig {
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = this;
+    return { kind: GRU.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter };
+  }
+
+  /**
+   * A stack of this configuration with freshly initialised weights (seed 0; load trained ones
+   * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
+   */
+  static fromConfig(config: GRUConfig): GRU {
+    checkConfig(config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter']);
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = config;
+    return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter });
   }
 
   /**
