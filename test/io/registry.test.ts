@@ -2,12 +2,15 @@
  * The save/load contract every savable class keeps: a static `kind`, `config()` (a new plain
  * object, kind included) and `fromConfig` (modules: `Cls.fromConfig(config)`, optimizers:
  * `Cls.fromConfig(params, config)`). fromConfig(x.config()) has x's configuration, and with x's
- * state dict loaded computes exactly what x computes.
+ * state dict loaded computes exactly what x computes. And the registry (src/io/registry.ts):
+ * parts recognised by their class, configurations read only through config() and checked
+ * against the kind's schema, stored in schema order.
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Adam, GRU, GRUCell, Linear, LSTM, LSTMCell, SGD, type Parameter,
+  Adam, GRU, GRUCell, Linear, LSTM, LSTMCell, SGD, type Parameter, type Tensor,
 } from '../../src/index.js';
+import { buildModel, loadModel, saveModel, type ModelJSON } from '../../src/io/model.js';
 import { bitwiseEqual, randn } from '../helpers/cells.js';
 
 /** Module cases: a module built with a seed, and what it computes on fixed inputs. */
@@ -150,5 +153,64 @@ describe('config() and fromConfig of the optimizers', () => {
     expect(() => SGD.fromConfig(params(), noDampening as never))
       .toThrow('config.dampening: expected a value (the SGD configuration\'s), got undefined');
     expect(() => SGD.fromConfig(params(), { ...sgd, lr: -1 })).toThrow('lr: expected a finite number >= 0, got -1');
+  });
+});
+
+describe('the registry', () => {
+  it('recognises a part by its class: a subclass saves as a custom module, keys and shapes only', () => {
+    class Tagged extends Linear {}
+    const tagged = new Tagged({ inFeatures: 2, outFeatures: 1, seed: 1 });
+    const json = saveModel({ tagged });
+    expect(json.parts.tagged).toEqual({ kind: 'module' });
+    expect(Object.keys(buildModel(json))).toEqual([]);
+    const back = new Tagged({ inFeatures: 2, outFeatures: 1, seed: 2 });
+    loadModel(json, { tagged: back });
+    expect(bitwiseEqual(back.params.weight, tagged.params.weight)).toBe(true);
+  });
+
+  it('an object of the right shape is a custom module or optimizer by its state dict', () => {
+    const vals = { dtype: 'float32' as const, shape: [1], data: Float32Array.of(1) };
+    const mod = { stateDict: (): Record<string, Tensor> => ({ w: vals }), loadStateDict: () => {} };
+    const opt = { stateDict: () => ({ step: 3, tensors: { '0.m': vals } }), loadStateDict: () => {} };
+    expect(saveModel({ mod, opt }).parts).toEqual({ mod: { kind: 'module' }, opt: { kind: 'optimizer', step: 3 } });
+  });
+
+  it('reads the configuration only through config(), and stores it in schema order', () => {
+    const cell = new LSTMCell({ inputSize: 2, hiddenSize: 3 });
+    const sgd = new SGD(cell.parameters(), { lr: 0.1 });
+    // A class may build its config() any way it likes (fields renamed, in another order)…
+    sgd.config = () => ({ step: 4, dampening: 0.5, weightDecay: 0, nesterov: false, momentum: 0, lr: 0.1, kind: 'SGD' });
+    const text = JSON.stringify(saveModel({ cell, sgd }).parts.sgd);
+    // …what is saved is config()'s values, in the schema's order.
+    expect(text).toBe('{"kind":"SGD","lr":0.1,"momentum":0,"nesterov":false,"weightDecay":0,"dampening":0.5,"step":4}');
+  });
+
+  it('a config() that breaks the schema is refused at save, naming the part and the field', () => {
+    const rnn = new LSTM({ inputSize: 2, hiddenSize: 3 });
+    const good = rnn.config();
+    rnn.config = () => ({ ...good, hiddenSize: 1.5 });
+    expect(() => saveModel({ rnn })).toThrow(new TypeError('parts.rnn.hiddenSize: expected a non-negative integer, got 1.5'));
+    rnn.config = () => ({ ...good, bidirectional: 1 as never });
+    expect(() => saveModel({ rnn })).toThrow('parts.rnn.bidirectional: expected a boolean, got 1');
+    rnn.config = () => ({ ...good, seed: 3 });
+    expect(() => saveModel({ rnn }))
+      .toThrow('parts.rnn.config(): expected only the fields kind, inputSize, hiddenSize, bias, numLayers, bidirectional of an LSTM, got also "seed"');
+    rnn.config = () => ({ ...good, kind: 'GRU' as never });
+    expect(() => saveModel({ rnn })).toThrow('parts.rnn.config().kind: expected "LSTM" (its class\'s kind), got string "GRU"');
+    rnn.config = () => null as never;
+    expect(() => saveModel({ rnn })).toThrow('parts.rnn.config(): expected an object, got null');
+    const adam = new Adam(rnn.parameters());
+    adam.config = () => ({ ...new Adam(rnn.parameters()).config(), eps: Infinity });
+    expect(() => saveModel({ adam })).toThrow('parts.adam.eps: expected a finite number, got Infinity');
+  });
+
+  it('a saved configuration with fields the schema does not know still loads and builds', () => {
+    const head = new Linear({ inFeatures: 2, outFeatures: 1, seed: 1 });
+    const json = JSON.parse(JSON.stringify(saveModel({ head }))) as ModelJSON;
+    (json.parts.head as unknown as Record<string, unknown>).note = 'added by hand';
+    const back = new Linear({ inFeatures: 2, outFeatures: 1, seed: 2 });
+    loadModel(json, { head: back });
+    expect(bitwiseEqual(back.params.weight, head.params.weight)).toBe(true);
+    expect(buildModel(json, { expect: { head: Linear } }).head.config()).toEqual(head.config());
   });
 });
