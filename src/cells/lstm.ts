@@ -12,10 +12,11 @@
  */
 import { gemmNN, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
+import { checkConfig } from '../core/validate.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { RecurrentCell, type CellOptions, type LSTMState } from './cell.js';
 import type { CellTape } from './tape.js';
-import { checkConfig, checkObject } from '../core/validate.js';
+import { checkObject } from '../core/validate.js';
 import type { TensorInput } from '../core/tensor-input.js';
 import { inferCellSizes } from '../interop/pytorch.js';
 
@@ -38,12 +39,12 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
   readonly gateCount = 4;
   readonly hasCellState = true;
 
-  /** The kind saved models store for this class. */
-  static readonly kind = 'LSTMCell' as const;
-
   constructor(options: LSTMCellOptions) {
     super(options, 4, 'LSTMCell');
   }
+
+  /** The kind saved models store for this class. */
+  static readonly kind = 'LSTMCell' as const;
 
   /** The cell's configuration, a new plain object: `LSTMCell.fromConfig` builds a cell like it. */
   config(): LSTMCellConfig {

@@ -16,11 +16,12 @@ import { LSTMCell } from '../cells/lstm.js';
 import type { CellState, LSTMState, RecurrentCell } from '../cells/cell.js';
 import { SequenceRunner } from '../runner/sequence-runner.js';
 import { Random } from '../core/random.js';
+import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { readTensorDict, type TensorInput } from '../core/tensor-input.js';
 import { cellFromPyTorch, cellShapes, cellToPyTorch, inferCellSizes } from '../interop/pytorch.js';
 import {
-  checkBackwardReady, checkConfig, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkOptionalBoolean, checkPositiveInt,
+  checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkOptionalBoolean, checkPositiveInt,
 } from '../core/validate.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
@@ -305,13 +306,13 @@ export abstract class RecurrentStack<S extends CellState> {
  * ```
  */
 export class LSTM extends RecurrentStack<LSTMState> {
-  /** The kind saved models store for this class. */
-  static readonly kind = 'LSTM' as const;
-
   constructor(options: StackOptions) {
     super(options, 'LSTM', (inputSize, seed) =>
       new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed }));
   }
+
+  /** The kind saved models store for this class. */
+  static readonly kind = 'LSTM' as const;
 
   /** The stack's configuration, a new plain object: `LSTM.fromConfig` builds a stack like it. */
   config(): LSTMConfig {
@@ -347,8 +348,6 @@ export class LSTM extends RecurrentStack<LSTMState> {
  * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does.
  */
 export class GRU extends RecurrentStack<{ h: Float32Array }> {
-  /** The kind saved models store for this class. */
-  static readonly kind = 'GRU' as const;
   readonly resetAfter: boolean;
 
   constructor(options: GRUStackOptions) {
@@ -357,6 +356,9 @@ export class GRU extends RecurrentStack<{ h: Float32Array }> {
       new GRUCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, resetAfter }));
     this.resetAfter = resetAfter;
   }
+
+  /** The kind saved models store for this class. */
+  static readonly kind = 'GRU' as const;
 
   /** The stack's configuration, a new plain object: `GRU.fromConfig` builds a stack like it. */
   config(): GRUConfig {
