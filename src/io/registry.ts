@@ -78,9 +78,11 @@ type Schema<C> = { readonly [K in Exclude<keyof C, 'kind'>]-?: FieldTypeOf<C[K]>
 
 /** What the registry knows of a kind. */
 export interface KindEntry {
+  /** The kind files store: the class's static `kind`, or 'module' / 'optimizer'. */
   readonly kind: PartKind;
   /** The class that saves as this kind; null for 'module' and 'optimizer'. */
   readonly cls: object | null;
+  /** A module (state dict of tensors) or an optimizer (state dict `{ step, tensors }`). */
   readonly role: 'module' | 'optimizer';
   /** The configuration's fields (besides `kind`) and their types, in file order. */
   readonly fields: Readonly<Record<string, FieldType>>;
