@@ -2,9 +2,10 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', kernels: 'src/kernels/index.ts' },
     format: ['esm', 'cjs'],
-    dts: true,
+    // Members marked @internal (the step protocol, tapes) stay out of the published types.
+    dts: { compilerOptions: { stripInternal: true } },
     sourcemap: true,
     clean: true,
     target: 'es2020',

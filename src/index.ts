@@ -1,53 +1,41 @@
 /**
  * recurrent-cells: LSTM and GRU cells on Float32Array kernels, with hand-written backprop
- * through time. Layout: kernels → cells (forward and backward side by side) → runner → what
- * builds on them.
+ * through time. Layout: kernels → cells (forward and backward side by side) → layers (the scan
+ * over time, one or two directions) → stacks → what builds on them (training, streaming, files).
+ *
+ * This entry point is the user API. The GEMM kernels and activations are at
+ * `recurrent-cells/kernels`.
  */
-export { gemmNN, gemmNT, gemmTN } from './kernels/gemm.js';
-export { gemmReference } from './kernels/gemm-reference.js';
-export { sigmoid, tanh } from './kernels/activations.js';
 export { Random } from './core/random.js';
 export type { Tensor, Parameter } from './core/tensor.js';
-export { CellTape } from './cells/tape.js';
-export {
-  RecurrentCell,
-  paramList,
-  type CellParams,
-  type CellState,
-  type LSTMState,
-  type GRUState,
-  type CellOptions,
-  type CellForward,
-  type CellBackward,
-} from './cells/cell.js';
+export type { TensorInput, NestedNumbers } from './core/tensor-input.js';
+export type { CellParams } from './cells/params.js';
+export type { CellState, LSTMState, GRUState } from './cells/state.js';
+export { RecurrentCell, type CellOptions, type CellForward, type CellBackward } from './cells/cell.js';
 export { LSTMCell, type LSTMCellOptions } from './cells/lstm.js';
 export { GRUCell, type GRUCellOptions } from './cells/gru.js';
 export {
-  SequenceRunner,
-  type RunOptions,
-  type RunResult,
-  type BackwardInput,
-  type BackwardResult,
-} from './runner/sequence-runner.js';
+  RecurrentModule, type RunOptions, type RunResult, type BackwardInput, type BackwardResult,
+} from './layers/module.js';
+export { SequenceRunner } from './layers/sequence-runner.js';
+export { BidirectionalLayer } from './layers/bidirectional.js';
 export {
-  gradCheck,
-  type GradCheckOptions,
-  type GradCheckParam,
-  type GradCheckEntry,
-  type GradCheckResult,
-} from './gradcheck.js';
-export { saveSafetensors, loadSafetensors, loadSafetensorsMetadata, SafetensorsError } from './io/safetensors.js';
-export { LSTM, GRU, RecurrentStack, type StackOptions, type GRUStackOptions, type FromPyTorchOptions, type StackRunOptions, type StackRunResult, type StackBackwardInput, type StackBackwardResult } from './modules/rnn.js';
-export { Linear, LinearTape, type LinearOptions, type LinearParams, type LinearForward } from './nn/linear.js';
+  LSTM, GRU, RecurrentStack, type StackOptions, type GRUStackOptions, type FromPyTorchOptions,
+  type StackRunOptions, type StackRunResult, type StackBackwardInput, type StackBackwardResult,
+} from './modules/rnn.js';
+export { Linear, type LinearOptions, type LinearParams, type LinearForward } from './nn/linear.js';
 export { mseLoss, softmaxCrossEntropy } from './nn/losses.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
 export { clipGradNorm } from './optim/clip.js';
 export { Optimizer, type OptimizerState, type OptimizerStateInput } from './optim/optimizer.js';
 export { xavierUniform, orthogonal, orthogonalRecurrent, xavierInput, forgetBias } from './init/initializers.js';
-export type { TensorInput, NestedNumbers } from './core/tensor-input.js';
+export {
+  gradCheck, type GradCheckOptions, type GradCheckParam, type GradCheckEntry, type GradCheckResult,
+} from './gradcheck.js';
 export { TruncatedBPTT, type TBPTTModule, type TruncatedBPTTOptions } from './train/tbptt.js';
 export { StreamingRunner, type StreamModule, type StreamingRunnerOptions } from './train/stream.js';
+export { saveSafetensors, loadSafetensors, loadSafetensorsMetadata, SafetensorsError } from './io/safetensors.js';
 export {
   saveModel, loadModel, saveModelSafetensors, loadModelSafetensors, buildModel,
   type Savable, type SavableModule, type SavableOptimizer, type ModelJSON, type JSONFloat, type PartConfig,

@@ -1,46 +1,25 @@
 /**
  * What LSTMCell and GRUCell share: parameters in PyTorch's layout, their gradients, PyTorch's
- * default initialisation, argument checks, and manual stepping (`step`, `forward`, `backward`)
- * built on the per-step kernels that the SequenceRunner also drives. A cell maps (x, state) to
- * the next state; the runner scans a cell over time (PyTorch's cell/layer split).
+ * default initialisation, argument checks, manual stepping (`step`, `forward`, `backward`), and
+ * the internal step protocol that the layers drive. A cell maps (x, state) to the next state;
+ * a layer scans a cell over time (PyTorch's cell/layer split).
+ *
+ * The step protocol (internal): `createTape` cuts a tape for T steps of B rows; `prepareWeights`
+ * lays out the weights and folded biases for one forward; `projectInputs` runs x·W_ihᵀ for every
+ * step at once; `forwardStep(tape, t)` and `backwardStep(tape, t)` do one step on the active rows
+ * of the tape; `accumulateParamGrads` and `inputGrads` finish a backward with one GEMM each over
+ * all T·B rows.
  */
 import { gemmNN } from '../kernels/gemm.js';
-import { transpose } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
 import { CellTape } from './tape.js';
+import { gemmW } from './weights.js';
+import { paramList, PARAM_NAMES, type CellParams } from './params.js';
+import { StateShape, type CellState } from './state.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { readTensorDict, type TensorInput } from '../core/tensor-input.js';
-import { cellFromPyTorch, cellShapes, cellToPyTorch, type CellLayout } from '../interop/pytorch.js';
-
-/**
- * A cell's parameters (or their gradients), PyTorch's layout, G = 4 (LSTM: gate blocks i,f,g,o)
- * or 3 (GRU: r,z,n).
- */
-export interface CellParams {
-  /** [G·H, I] input-to-hidden weights. */
-  weightIh: Float32Array;
-  /** [G·H, H] hidden-to-hidden weights. */
-  weightHh: Float32Array;
-  /** [G·H] input-side bias (absent when the cell was built with bias: false). */
-  biasIh?: Float32Array;
-  /** [G·H] hidden-side bias (absent when the cell was built with bias: false). */
-  biasHh?: Float32Array;
-}
-
-/** LSTM state: h and c, each [batch, H]. */
-export interface LSTMState {
-  h: Float32Array;
-  c: Float32Array;
-}
-
-/** GRU state: h [batch, H]. */
-export interface GRUState {
-  h: Float32Array;
-}
-
-/** Any cell's state. */
-export type CellState = LSTMState | GRUState;
+import { cellFromPyTorch, cellShapes, cellToPyTorch, type CellLayout } from './pytorch.js';
 
 /** Options shared by the cell constructors. */
 export interface CellOptions {
@@ -55,13 +34,13 @@ export interface CellOptions {
 }
 
 /**
- * What `cell.forward` returns: the next state and the one-step tape that `cell.backward` consumes
- * (once).
+ * What `cell.forward` returns: the next state, and what `cell.backward` needs (consumed once,
+ * by the cell that made it).
  */
 export interface CellForward<S extends CellState> {
   /** The next state, each [batch, H]; owned by the caller. */
   readonly state: S;
-  /** What backward needs; see CellTape. */
+  /** @internal The one-step tape. */
   readonly tape: CellTape;
 }
 
@@ -81,33 +60,34 @@ export abstract class RecurrentCell<S extends CellState> {
   readonly hiddenSize: number;
   /** Whether the cell has biases. */
   readonly bias: boolean;
-  /** Parameters, PyTorch's layout; see CellParams. */
+  /** Parameters, PyTorch's layout: weightIh [G·H, I], weightHh [G·H, H], biasIh, biasHh [G·H]. */
   readonly params: CellParams;
   /** Gradients: the same keys and shapes as params; backward adds into them. */
   readonly grads: CellParams;
   /** G: 4 for LSTM, 3 for GRU. */
-  abstract readonly gateCount: number;
+  readonly gateCount: number;
   /** True for LSTM (state {h, c}), false for GRU (state {h}). */
-  abstract readonly hasCellState: boolean;
+  readonly hasCellState: boolean;
+  /** @internal The state of one step: {h, c} or {h}, each [batch, H]. */
+  readonly stateShape: StateShape;
+  /** The one-step workspace of `step`, kept for the last batch size. */
+  private stepTape: CellTape | null = null;
 
   protected constructor(options: CellOptions, gateCount: number, who: string) {
     checkObject(`${who} options`, options);
     this.inputSize = checkPositiveInt('inputSize', options.inputSize);
     this.hiddenSize = checkPositiveInt('hiddenSize', options.hiddenSize);
     this.bias = checkOptionalBoolean('bias', options.bias, true);
-    const seed = options.seed ?? 0;
-    const rng = new Random(seed);
+    this.gateCount = gateCount;
+    this.hasCellState = gateCount === 4;
+    this.stateShape = new StateShape(this.hasCellState, this.hiddenSize, 1);
+    const rng = new Random(options.seed ?? 0);
     const GH = gateCount * this.hiddenSize;
     const make = (): CellParams => {
-      const p: CellParams = {
-        weightIh: new Float32Array(GH * this.inputSize),
-        weightHh: new Float32Array(GH * this.hiddenSize),
-      };
-      if (this.bias) {
-        p.biasIh = new Float32Array(GH);
-        p.biasHh = new Float32Array(GH);
-      }
-      return p;
+      const weightIh = new Float32Array(GH * this.inputSize), weightHh = new Float32Array(GH * this.hiddenSize);
+      return this.bias
+        ? { weightIh, weightHh, biasIh: new Float32Array(GH), biasHh: new Float32Array(GH) }
+        : { weightIh, weightHh };
     };
     this.params = make();
     this.grads = make();
@@ -121,9 +101,8 @@ export abstract class RecurrentCell<S extends CellState> {
    * for optimizers and gradCheck. The arrays are the cell's own (no copies).
    */
   parameters(): Parameter[] {
-    const names = ['weightIh', 'weightHh', 'biasIh', 'biasHh'] as const;
     const out: Parameter[] = [];
-    for (const k of names) {
+    for (const k of PARAM_NAMES) {
       const value = this.params[k], grad = this.grads[k];
       if (value !== undefined && grad !== undefined) out.push({ name: k, value, grad });
     }
@@ -154,7 +133,7 @@ export abstract class RecurrentCell<S extends CellState> {
     cellFromPyTorch(layout, this.params, data, '');
   }
 
-  /** Sizes and the GRU z-row convention, for the PyTorch mapping (src/interop/pytorch.ts). */
+  /** @internal Sizes and the GRU z-row convention, for the PyTorch mapping (cells/pytorch.ts). */
   pytorchLayout(): CellLayout {
     return {
       inputSize: this.inputSize, hiddenSize: this.hiddenSize, gateCount: this.gateCount, bias: this.bias,
@@ -169,115 +148,116 @@ export abstract class RecurrentCell<S extends CellState> {
 
   /** A zero state for `batch` rows: {h, c} (LSTM) or {h} (GRU), each [batch, H]. */
   initialState(batch: number): S {
-    checkPositiveInt('batch', batch);
-    const n = batch * this.hiddenSize;
-    return (this.hasCellState ? { h: new Float32Array(n), c: new Float32Array(n) } : { h: new Float32Array(n) }) as S;
+    return this.stateShape.zeros(checkPositiveInt('batch', batch));
   }
 
   /**
    * One step of inference: the next state, keeping nothing for backward.
+   *
+   * Cost: the step's products, batch·G·H·(I + H) multiply-adds, read the weights in place (no
+   * copy, so a changed parameter takes effect at the next call); a workspace for the last batch
+   * size is kept and reused; the only allocation is the returned state.
    * @param x [batch, I]
    * @param state the current state, each [batch, H]
    * @returns the next state, each [batch, H], newly allocated
    */
   step(x: Float32Array, state: S, batch: number): S {
-    return this.forward(x, state, batch).state;
+    checkPositiveInt('batch', batch);
+    let tape = this.stepTape;
+    if (tape === null || tape.batch !== batch) tape = this.stepTape = this.createTape(1, batch, false);
+    return this.forwardOne(tape, x, state);
   }
 
   /**
    * One step that keeps its tape: `cell.backward(result, dState)` then gives the gradients.
+   * Same cost as `step`, plus a one-step tape allocated per call.
    * @param x [batch, I]
    * @param state the current state, each [batch, H]
    */
   forward(x: Float32Array, state: S, batch: number): CellForward<S> {
     checkPositiveInt('batch', batch);
-    const I = this.inputSize, H = this.hiddenSize;
-    checkFloat32Length('x', x, batch * I, 'batch*inputSize');
-    this.checkState('state', state, batch);
-    const tape = this.createTape(1, batch);
-    tape.x.set(x);
-    tape.h.set(state.h);
-    if (this.hasCellState) tape.c.set((state as LSTMState).c);
-    this.prepareWeights(tape);
-    this.projectInputs(tape);
-    this.forwardStep(tape, 0);
+    const tape = this.createTape(1, batch, false);
+    const next = this.forwardOne(tape, x, state);
     tape.ready = true;
-    const n = batch * H;
-    const next = this.hasCellState
-      ? { h: tape.h.slice(n, 2 * n), c: tape.c.slice(n, 2 * n) }
-      : { h: tape.h.slice(n, 2 * n) };
-    return { state: next as S, tape };
+    return { state: next, tape };
   }
 
   /**
    * Backward of one `forward`: adds the parameter gradients into `grads` and returns the gradients
    * with respect to the step's input and to the state passed into forward.
-   * @param step what forward returned (each can be consumed once)
+   * @param step what this cell's forward returned (each can be consumed once)
    * @param dState gradient with respect to the next state: h [batch, H], and c [batch, H] for LSTM;
    *   a missing member counts as zero
    */
   backward(step: CellForward<S>, dState: Partial<S>): CellBackward<S> {
-    checkObject('step', step);
-    const tape = step.tape;
-    if (!(tape instanceof CellTape) || tape.steps !== 1 || tape.gateCount !== this.gateCount
-      || tape.inputSize !== this.inputSize || tape.hiddenSize !== this.hiddenSize) {
+    const tape = checkObject('step', step).tape;
+    if (!(tape instanceof CellTape) || tape.owner !== this || tape.steps !== 1) {
       throw new TypeError(`step: expected the result of this cell's forward(), got ${describe(tape)}`);
     }
     if (!tape.ready) throw new Error('backward: this step was already consumed by an earlier backward; call forward again');
-    const B = tape.batch, H = this.hiddenSize, n = B * H;
-    checkObject('dState', dState);
-    const dh = dState.h === undefined ? null : checkFloat32Length('dState.h', dState.h, n, 'batch*hiddenSize');
-    const dcIn = (dState as Partial<LSTMState>).c;
-    const dc = !this.hasCellState || dcIn === undefined ? null : checkFloat32Length('dState.c', dcIn, n, 'batch*hiddenSize');
-
-    const s = tape.dScratch;
-    const dhT = s.subarray(0, n), dcT = s.subarray(n, 2 * n);
-    const dhPrev = new Float32Array(n), dcPrev = new Float32Array(this.hasCellState ? n : 0);
-    if (dh) dhT.set(dh); else dhT.fill(0);
-    if (dc) dcT.set(dc); else dcT.fill(0);
-    this.backwardStep(tape, 0, dhT, dcT, dhPrev, dcPrev);
+    const B = tape.batch, n = B * this.hiddenSize;
+    const d = this.stateShape.readPartial('dState', dState, B);
+    // Step 0 reads the gradient with respect to h_1 from block 1 and leaves dh_0 in block 0.
+    const dhNext = tape.dh.subarray(n, 2 * n), dcNext = tape.dc.subarray(n, 2 * n);
+    if (d.h) dhNext.set(d.h); else dhNext.fill(0);
+    if (d.c) dcNext.set(d.c); else dcNext.fill(0);
+    this.backwardStep(tape, 0);
     tape.ready = false;
     this.accumulateParamGrads(tape);
     const dx = new Float32Array(B * this.inputSize);
     this.inputGrads(dx, tape);
-    const dS = this.hasCellState ? { h: dhPrev, c: dcPrev } : { h: dhPrev };
-    return { dx, dState: dS as S };
+    return { dx, dState: this.stateShape.wrap(tape.dh.slice(0, n), tape.dc.slice(0, this.hasCellState ? n : 0)) };
   }
 
-  // ---- The per-step kernels shared with SequenceRunner (advanced use) ----
+  /** Checks x and state, runs step 0 on a one-step tape, returns copies of the new state. */
+  private forwardOne(tape: CellTape, x: Float32Array, state: S): S {
+    const B = tape.batch, n = B * this.hiddenSize;
+    checkFloat32Length('x', x, B * this.inputSize, 'batch*inputSize');
+    const s = this.stateShape.read('state', state, B);
+    tape.x.set(x);
+    tape.h.set(s.h);
+    tape.c.set(s.c);
+    this.prepareWeights(tape);
+    this.projectInputs(tape);
+    this.forwardStep(tape, 0);
+    return this.stateShape.wrap(tape.h.slice(n, 2 * n), tape.c.slice(n, this.hasCellState ? 2 * n : 0));
+  }
 
-  /** Allocates a tape for `steps` steps of `batch` rows. */
-  createTape(steps: number, batch: number): CellTape {
-    return new CellTape(steps, batch, this.inputSize, this.hiddenSize, this.gateCount, this.hasCellState);
+  // ---- The step protocol (internal) ----
+
+  /**
+   * @internal A tape for `steps` steps of `batch` rows; `transposedWeights` lays the weights out
+   * for many steps (see weights.ts).
+   */
+  createTape(steps: number, batch: number, transposedWeights: boolean): CellTape {
+    return new CellTape(this, steps, batch, transposedWeights);
   }
 
   /**
-   * Copies W_ihᵀ [I, G·H] and W_hhᵀ [H, G·H] into the tape for the forward products, and the
-   * biases that the step adds to the pre-activations (tape.foldedBias). Call it before
-   * projectInputs/forwardStep whenever the parameters may have changed (the runner and `forward`
-   * do, at every forward).
+   * @internal Lays out W_ih and W_hh for the forward products and folds the biases the steps add
+   * (tape.foldedBias). Call before projectInputs/forwardStep whenever the parameters may have
+   * changed (every forward does).
    */
   prepareWeights(tape: CellTape): void {
-    const GH = this.gateCount * this.hiddenSize;
-    transpose(tape.weightIhT, this.params.weightIh, GH, this.inputSize);
-    transpose(tape.weightHhT, this.params.weightHh, GH, this.hiddenSize);
+    tape.weightIh.refresh();
+    tape.weightHh.refresh();
     if (this.bias) this.foldBias(tape.foldedBias);
     else tape.foldedBias.fill(0);
   }
 
   /**
-   * Input projection of every step at once, before the time loop (PyTorch's pre_compute_input):
-   * tape.gates [T·B, G·H] = tape.x [T·B, I] · W_ihᵀ (W_ihᵀ from prepareWeights). The biases are
-   * added inside the step, in the same pass as the activations.
+   * @internal Input projection of every step at once, before the time loop (PyTorch's
+   * pre_compute_input): tape.gates [T·B, G·H] = tape.x [T·B, I] · W_ihᵀ. The biases are added
+   * inside the step, in the same pass as the activations.
    */
   projectInputs(tape: CellTape): void {
-    const GH = this.gateCount * this.hiddenSize, rows = tape.steps * tape.batch, I = this.inputSize;
-    gemmNN(tape.gates, 0, GH, tape.x, 0, I, tape.weightIhT, 0, GH, rows, GH, I, false);
+    const GH = this.gateCount * this.hiddenSize, I = this.inputSize;
+    gemmW(tape.gates, 0, GH, tape.x, 0, I, tape.weightIh, 0, tape.steps * tape.batch, GH, false);
   }
 
   /**
-   * dX [T·B, I] = dGates [T·B, G·H] · W_ih, one product over all steps after the backward time
-   * loop (tape.gates holds dGates by then).
+   * @internal dX [T·B, I] = dGates [T·B, G·H] · W_ih, one product over all steps after the
+   * backward time loop (tape.gates holds dGates by then).
    */
   inputGrads(dx: Float32Array, tape: CellTape): void {
     const GH = this.gateCount * this.hiddenSize, rows = tape.steps * tape.batch, I = this.inputSize;
@@ -288,37 +268,19 @@ export abstract class RecurrentCell<S extends CellState> {
   protected abstract foldBias(out: Float32Array): void;
 
   /**
-   * Forward of step t: reads tape.gates[t] (input projection) and the state at t, writes the
-   * post-activation gates over tape.gates[t], the state at t+1 and tape.aux[t].
+   * @internal Forward of step t on rows 0 … batchSizes[t] − 1: reads tape.gates[t] (the input
+   * projection) and the state at t; writes the post-activation gates over tape.gates[t], the
+   * state at t+1 and tape.aux[t].
    */
   abstract forwardStep(tape: CellTape, t: number): void;
 
   /**
-   * Backward of step t: from dh, dc [B, H] (gradient with respect to the state after step t),
-   * writes dGates over tape.gates[t] and the gradient with respect to the state before it into
-   * dhPrev, dcPrev [B, H]. Entries inactive at t pass their gradient through unchanged.
+   * @internal Backward of step t on rows 0 … batchSizes[t] − 1: from the gradient with respect
+   * to the state after step t (tape.dh/dc block (t+1) & 1), writes dGates over tape.gates[t]
+   * (and, by cell, tape.aux[t]) and the gradient with respect to the state before it (block t & 1).
    */
-  abstract backwardStep(
-    tape: CellTape, t: number,
-    dh: Float32Array, dc: Float32Array, dhPrev: Float32Array, dcPrev: Float32Array,
-  ): void;
+  abstract backwardStep(tape: CellTape, t: number): void;
 
-  /** After the backward time loop: dW_ih, dW_hh, db_ih, db_hh += sums over every step and row. */
+  /** @internal After the backward time loop: dW_ih, dW_hh, db_ih, db_hh += sums over every step and row. */
   abstract accumulateParamGrads(tape: CellTape): void;
-
-  /** Throws unless state holds h (and c for LSTM) Float32Arrays of batch·H. */
-  checkState(name: string, state: unknown, batch: number): void {
-    const st = checkObject(name, state);
-    const n = batch * this.hiddenSize;
-    checkFloat32Length(`${name}.h`, st.h, n, 'batch*hiddenSize');
-    if (this.hasCellState) checkFloat32Length(`${name}.c`, st.c, n, 'batch*hiddenSize');
-  }
-}
-
-/** The parameter (or gradient) arrays in a fixed order: weightIh, weightHh, biasIh, biasHh. */
-export function paramList(p: CellParams): Float32Array[] {
-  const out = [p.weightIh, p.weightHh];
-  if (p.biasIh) out.push(p.biasIh);
-  if (p.biasHh) out.push(p.biasHh);
-  return out;
 }

@@ -1,9 +1,9 @@
 /**
- * GRUCell: the seed's GRU, forward and backward side by side.
+ * GRUCell: the gated recurrent unit of Cho et al. (2014), forward and backward side by side.
  *
  *   r_t = σ(W_ir x_t + b_ir + W_hr h_{t−1} + b_hr)                  reset gate
  *   z_t = σ(W_iz x_t + b_iz + W_hz h_{t−1} + b_hz)                  update gate
- *   n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t−1}) + b_hn)       candidate, reset BEFORE the matmul
+ *   n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t−1}) + b_hn)       candidate, reset BEFORE the product
  *   h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ n_t                           z weights the NEW candidate
  *
  * With `resetAfter: true` (cuDNN, PyTorch, Keras 2):
@@ -17,15 +17,17 @@ import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { checkConfig, checkObject, checkOptionalBoolean } from '../core/validate.js';
 import type { TensorInput } from '../core/tensor-input.js';
-import { inferCellSizes } from '../interop/pytorch.js';
-import { RecurrentCell, type CellOptions, type GRUState } from './cell.js';
+import { inferCellSizes } from './pytorch.js';
+import { RecurrentCell, type CellOptions } from './cell.js';
+import type { GRUState } from './state.js';
 import type { CellTape } from './tape.js';
+import { gemmW } from './weights.js';
 
 /** Options of `new GRUCell(...)`. */
 export interface GRUCellOptions extends CellOptions {
   /**
-   * false (default): the seed's GRU, reset applied to h before the candidate's recurrent matmul.
-   * true: reset applied after it, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)).
+   * false (default): reset applied to h before the candidate's recurrent product (Cho et al.).
+   * true: reset applied after it, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)) (PyTorch's form).
    */
   resetAfter?: boolean;
 }
@@ -43,8 +45,6 @@ export interface GRUCellConfig { kind: 'GRUCell'; inputSize: number; hiddenSize:
  * ```
  */
 export class GRUCell extends RecurrentCell<GRUState> {
-  readonly gateCount = 3;
-  readonly hasCellState = false;
   /** Which candidate form the cell computes; see GRUCellOptions.resetAfter. */
   readonly resetAfter: boolean;
 
@@ -85,7 +85,7 @@ export class GRUCell extends RecurrentCell<GRUState> {
   }
 
   /**
-   * Seed form: every bias sits outside the reset, so b_ih + b_hh folds whole.
+   * Reset before the product: every bias sits outside the reset, so b_ih + b_hh folds whole.
    * resetAfter: b_hn is multiplied by r, so only the r and z blocks of b_hh fold; b_hn is added to
    * W_hn·h separately.
    */
@@ -95,49 +95,45 @@ export class GRUCell extends RecurrentCell<GRUState> {
     for (let j = 0; j < out.length; j++) out[j] = j < folded ? bi[j]! + bh[j]! : bi[j]!;
   }
 
+  /** @internal */
   forwardStep(tape: CellTape, t: number): void {
-    const B = tape.batch, H = this.hiddenSize, G3 = 3 * H;
-    const gOff = t * B * G3, sPrev = t * B * H, sNext = sPrev + B * H;
-    const WT = tape.weightHhT;   // W_hhᵀ [H, 3H]
+    const B = tape.batch, H = this.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
+    const gOff = t * B * G3, sPrev = t * B * H;
+    // gates[t][:, 0:2H] += h_{t−1} · W_h{r,z}ᵀ
+    gemmW(tape.gates, gOff, G3, tape.h, sPrev, H, tape.weightHh, 0, rows, 2 * H, true);
     if (this.resetAfter) {
-      // gates[t][:, 0:2H] += h_{t−1} · W_h{r,z}ᵀ ; hh [B, H] = h_{t−1} · W_hnᵀ (r multiplies it)
-      gemmNN(tape.gates, gOff, G3, tape.h, sPrev, H, WT, 0, G3, B, 2 * H, H, true);
-      gemmNN(tape.hh, 0, H, tape.h, sPrev, H, WT, 2 * H, G3, B, H, H, false);
-      gruResetAfterForward(tape.gates, gOff, tape.aux, sPrev, tape.h, sNext, tape.hh, tape.foldedBias, tape.h, sPrev,
-        this.bias ? this.params.biasHh! : null, tape, t, B, H);
+      // hh [rows, H] = h_{t−1} · W_hnᵀ (r multiplies it, so it cannot go onto the gates)
+      gemmW(tape.hh, 0, H, tape.h, sPrev, H, tape.weightHh, 2 * H, rows, H, false);
+      gruResetAfterForward(tape, t, this.bias ? this.params.biasHh! : null);
     } else {
-      // gates[t][:, 0:2H] += h_{t−1} · W_h{r,z}ᵀ ; r, z ; aux = r ⊙ h_{t−1}
-      gemmNN(tape.gates, gOff, G3, tape.h, sPrev, H, WT, 0, G3, B, 2 * H, H, true);
-      gruResetGates(tape.gates, gOff, tape.aux, sPrev, tape.foldedBias, tape.h, sPrev, tape, t, B, H);
-      // gates[t][:, 2H:3H] += (r ⊙ h_{t−1}) · W_hnᵀ ; n ; h_t
-      gemmNN(tape.gates, gOff + 2 * H, G3, tape.aux, sPrev, H, WT, 2 * H, G3, B, H, H, true);
-      gruCandidateForward(tape.gates, gOff, tape.h, sNext, tape.foldedBias, tape.h, sPrev, tape, t, B, H);
+      // r, z ; aux = r ⊙ h_{t−1} ; gates[t][:, 2H:3H] += (r ⊙ h_{t−1}) · W_hnᵀ ; n ; h_t
+      gruResetForward(tape, t);
+      gemmW(tape.gates, gOff + 2 * H, G3, tape.aux, sPrev, H, tape.weightHh, 2 * H, rows, H, true);
+      gruCandidateForward(tape, t);
     }
   }
 
-  backwardStep(
-    tape: CellTape, t: number,
-    dh: Float32Array, _dc: Float32Array, dhPrev: Float32Array, _dcPrev: Float32Array,
-  ): void {
-    const B = tape.batch, H = this.hiddenSize, G3 = 3 * H;
-    const gOff = t * B * G3, sPrev = t * B * H;
+  /** @internal */
+  backwardStep(tape: CellTape, t: number): void {
+    const B = tape.batch, H = this.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
+    const gOff = t * B * G3, sPrev = t * B * H, dPrev = (t & 1) * B * H;
     const W = this.params.weightHh;
     if (this.resetAfter) {
-      gruResetAfterBackward(tape.gates, gOff, tape.aux, sPrev, dhPrev, dh, tape.h, sPrev, tape, t, B, H);
+      gruResetAfterBackward(tape, t);
       // dh_{t−1} += [dr, dz]·W_h{r,z} + d(W_hn h)·W_hn   (d(W_hn h) is in aux)
-      gemmNN(dhPrev, 0, H, tape.gates, gOff, G3, W, 0, H, B, H, 2 * H, true);
-      gemmNN(dhPrev, 0, H, tape.aux, sPrev, H, W, 2 * H * H, H, B, H, H, true);
+      gemmNN(tape.dh, dPrev, H, tape.gates, gOff, G3, W, 0, H, rows, H, 2 * H, true);
+      gemmNN(tape.dh, dPrev, H, tape.aux, sPrev, H, W, 2 * H * H, H, rows, H, H, true);
     } else {
-      const dRh = tape.dScratch.subarray(2 * B * H, 3 * B * H);
-      gruCandidateBackward(tape.gates, gOff, dhPrev, dh, tape.h, sPrev, tape, t, B, H);
-      // d(r ⊙ h_{t−1}) [B, H] = dn_pre [B, H] · W_hn [H, H]
-      gemmNN(dRh, 0, H, tape.gates, gOff + 2 * H, G3, W, 2 * H * H, H, B, H, H, false);
-      gruResetGatesBackward(tape.gates, gOff, dhPrev, dRh, tape.h, sPrev, tape, t, B, H);
+      gruCandidateBackward(tape, t);
+      // dTemp = d(r ⊙ h_{t−1}) [rows, H] = dn_pre [rows, H] · W_hn [H, H]
+      gemmNN(tape.dTemp, 0, H, tape.gates, gOff + 2 * H, G3, W, 2 * H * H, H, rows, H, H, false);
+      gruResetBackward(tape, t);
       // dh_{t−1} += [dr, dz] · W_h{r,z}
-      gemmNN(dhPrev, 0, H, tape.gates, gOff, G3, W, 0, H, B, H, 2 * H, true);
+      gemmNN(tape.dh, dPrev, H, tape.gates, gOff, G3, W, 0, H, rows, H, 2 * H, true);
     }
   }
 
+  /** @internal */
   accumulateParamGrads(tape: CellTape): void {
     const rows = tape.steps * tape.batch, H = this.hiddenSize, I = this.inputSize, G3 = 3 * H;
     const g = this.grads;
@@ -153,121 +149,94 @@ export class GRUCell extends RecurrentCell<GRUState> {
       gemmTN(g.weightHh, 2 * H * H, H, tape.gates, 2 * H, G3, tape.aux, 0, H, H, H, rows, true);
     }
     if (this.bias) {
-      addColumnSums(g.biasIh!, 0, tape.gates, 0, G3, rows, G3);
+      addColumnSums(g.biasIh!, tape.gates, 0, G3, rows, G3);
       if (this.resetAfter) {
-        addColumnSums(g.biasHh!, 0, tape.gates, 0, G3, rows, 2 * H);
-        addColumnSums(g.biasHh!, 2 * H, tape.aux, 0, H, rows, H);
+        addColumnSums(g.biasHh!, tape.gates, 0, G3, rows, 2 * H);
+        addColumnSums(g.biasHh!.subarray(2 * H), tape.aux, 0, H, rows, H);
       } else {
-        addColumnSums(g.biasHh!, 0, tape.gates, 0, G3, rows, G3);
+        addColumnSums(g.biasHh!, tape.gates, 0, G3, rows, G3);
       }
     }
   }
 }
 
-// ---- Seed form (reset before the recurrent matmul) ----
+// ---- Reset before the recurrent product (resetAfter: false) ----
 
 /**
- * r, z for one step, B rows. gates[:, 0:2H] holds x·W_i{r,z}ᵀ + h_{t−1}·W_h{r,z}ᵀ; bias [3H] the
- * folded b_ih + b_hh. Writes r, z over gates and rh = r ⊙ h_{t−1} [B, H].
+ * r, z of step t, rows 0 … batchSizes[t] − 1. gates[t][:, 0:2H] holds x·W_i{r,z}ᵀ + h_{t−1}·W_h{r,z}ᵀ;
+ * foldedBias [3H] is b_ih + b_hh. Writes r, z over gates and aux[t] = r ⊙ h_{t−1} [B, H].
  */
-export function gruResetGates(
-  gates: Float32Array, gOff: number,
-  rh: Float32Array, rhOff: number,
-  bias: Float32Array,
-  hPrev: Float32Array, hpOff: number,
-  tape: CellTape, t: number, B: number, H: number,
-): void {
-  const G3 = 3 * H;
-  for (let b = 0; b < B; b++) {
-    const g = gOff + b * G3, s = b * H;
-    if (!tape.active(t, b)) {
-      for (let j = 0; j < 2 * H; j++) gates[g + j] = 0;
-      for (let j = 0; j < H; j++) rh[rhOff + s + j] = 0;
-      continue;
-    }
+export function gruResetForward(tape: CellTape, t: number): void {
+  const B = tape.batch, H = tape.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
+  const { gates, aux: rh, h, foldedBias: bias } = tape;
+  const gOff = t * B * G3, sPrev = t * B * H;
+  for (let b = 0; b < rows; b++) {
+    const g = gOff + b * G3, s = sPrev + b * H;
     for (let j = 0; j < H; j++) {
       const r = sigmoid(gates[g + j]! + bias[j]!);
       const z = sigmoid(gates[g + H + j]! + bias[H + j]!);
       gates[g + j] = r;
       gates[g + H + j] = z;
-      rh[rhOff + s + j] = r * hPrev[hpOff + s + j]!;
+      rh[s + j] = r * h[s + j]!;
     }
   }
 }
 
 /**
- * n and h_t for one step. gates[:, 2H:3H] holds x·W_inᵀ + (r ⊙ h_{t−1})·W_hnᵀ. n = tanh(sum) over gates; h_t = (1 − z) ⊙ h_{t−1} + z ⊙ n.
+ * n and h_t of step t. gates[t][:, 2H:3H] holds x·W_inᵀ + (r ⊙ h_{t−1})·W_hnᵀ.
+ *   n = tanh(that + b_in + b_hn)     h_t = (1 − z) ⊙ h_{t−1} + z ⊙ n
  */
-export function gruCandidateForward(
-  gates: Float32Array, gOff: number,
-  h: Float32Array, hOff: number,
-  bias: Float32Array,
-  hPrev: Float32Array, hpOff: number,
-  tape: CellTape, t: number, B: number, H: number,
-): void {
-  const G3 = 3 * H;
-  for (let b = 0; b < B; b++) {
-    const g = gOff + b * G3, s = b * H;
-    if (!tape.active(t, b)) {
-      for (let j = 0; j < H; j++) { gates[g + 2 * H + j] = 0; h[hOff + s + j] = hPrev[hpOff + s + j]!; }
-      continue;
-    }
+export function gruCandidateForward(tape: CellTape, t: number): void {
+  const B = tape.batch, H = tape.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
+  const { gates, h, foldedBias: bias } = tape;
+  const gOff = t * B * G3, sPrev = t * B * H, sNext = sPrev + B * H;
+  for (let b = 0; b < rows; b++) {
+    const g = gOff + b * G3, sp = sPrev + b * H, sn = sNext + b * H;
     for (let j = 0; j < H; j++) {
       const n = tanh(gates[g + 2 * H + j]! + bias[2 * H + j]!);
       gates[g + 2 * H + j] = n;
-      const z = gates[g + H + j]!, hp = hPrev[hpOff + s + j]!;
-      h[hOff + s + j] = (1 - z) * hp + z * n;
+      const z = gates[g + H + j]!, hp = h[sp + j]!;
+      h[sn + j] = (1 - z) * hp + z * n;
     }
   }
 }
 
 /**
- * Backward of gruCandidateForward. From dh [B, H]: dn_pre over the n block of gates, dz_pre over
- * the z block, and the direct term dhPrev = dh ⊙ (1 − z) (all of dh for inactive rows, whose
- * gate gradients are zeroed).
+ * Backward of gruCandidateForward. From dh (block (t+1) & 1): dn_pre over the n block of
+ * gates[t], dz_pre over the z block, and the direct term dh_{t−1} = dh ⊙ (1 − z) (block t & 1).
  *   dn_pre = dh ⊙ z ⊙ (1 − n²)     dz_pre = dh ⊙ (n − h_{t−1}) ⊙ z(1 − z)
  */
-export function gruCandidateBackward(
-  gates: Float32Array, gOff: number,
-  dhPrev: Float32Array, dh: Float32Array,
-  hPrev: Float32Array, hpOff: number,
-  tape: CellTape, t: number, B: number, H: number,
-): void {
-  const G3 = 3 * H;
-  for (let b = 0; b < B; b++) {
-    const g = gOff + b * G3, s = b * H;
-    if (!tape.active(t, b)) {
-      for (let j = 0; j < G3; j++) gates[g + j] = 0;
-      for (let j = 0; j < H; j++) dhPrev[s + j] = dh[s + j]!;
-      continue;
-    }
+export function gruCandidateBackward(tape: CellTape, t: number): void {
+  const B = tape.batch, H = tape.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
+  const { gates, h, dh } = tape;
+  const gOff = t * B * G3, sPrev = t * B * H;
+  const next = ((t + 1) & 1) * B * H, prev = (t & 1) * B * H;
+  for (let b = 0; b < rows; b++) {
+    const g = gOff + b * G3, s = b * H, sp = sPrev + s;
     for (let j = 0; j < H; j++) {
-      const z = gates[g + H + j]!, n = gates[g + 2 * H + j]!, d = dh[s + j]!;
+      const z = gates[g + H + j]!, n = gates[g + 2 * H + j]!, d = dh[next + s + j]!;
       gates[g + 2 * H + j] = d * z * (1 - n * n);
-      gates[g + H + j] = d * (n - hPrev[hpOff + s + j]!) * z * (1 - z);
-      dhPrev[s + j] = d * (1 - z);
+      gates[g + H + j] = d * (n - h[sp + j]!) * z * (1 - z);
+      dh[prev + s + j] = d * (1 - z);
     }
   }
 }
 
 /**
- * Backward of gruResetGates' r ⊙ h_{t−1}. dRh [B, H] = d(r ⊙ h_{t−1}) = dn_pre · W_hn. Turns the r
- * block of gates (r) into dr_pre = dRh ⊙ h_{t−1} ⊙ r(1−r) and adds dRh ⊙ r to dhPrev.
+ * Backward of gruResetForward's r ⊙ h_{t−1}, with tape.dTemp [B, H] = d(r ⊙ h_{t−1}) = dn_pre · W_hn.
+ * Turns the r block of gates[t] (r) into dr_pre = dTemp ⊙ h_{t−1} ⊙ r(1−r) and adds dTemp ⊙ r to
+ * dh_{t−1} (block t & 1).
  */
-export function gruResetGatesBackward(
-  gates: Float32Array, gOff: number,
-  dhPrev: Float32Array, dRh: Float32Array,
-  hPrev: Float32Array, hpOff: number,
-  tape: CellTape, t: number, B: number, H: number,
-): void {
-  const G3 = 3 * H;
-  for (let b = 0; b < B; b++) {
-    if (!tape.active(t, b)) continue;
-    const g = gOff + b * G3, s = b * H;
+export function gruResetBackward(tape: CellTape, t: number): void {
+  const B = tape.batch, H = tape.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
+  const { gates, h, dh, dTemp: dRh } = tape;
+  const gOff = t * B * G3, sPrev = t * B * H, prev = (t & 1) * B * H;
+  for (let b = 0; b < rows; b++) {
+    const g = gOff + b * G3, s = b * H, sp = sPrev + s;
     for (let j = 0; j < H; j++) {
       const r = gates[g + j]!, drh = dRh[s + j]!;
-      gates[g + j] = drh * hPrev[hpOff + s + j]! * r * (1 - r);
-      dhPrev[s + j] += drh * r;
+      gates[g + j] = drh * h[sp + j]! * r * (1 - r);
+      dh[prev + s + j] += drh * r;
     }
   }
 }
@@ -275,71 +244,53 @@ export function gruResetGatesBackward(
 // ---- resetAfter form (reset applied to W_hn h + b_hn) ----
 
 /**
- * One resetAfter step, B rows. gates [B, 3H] holds x·W_ihᵀ, plus h_{t−1}·W_h{r,z}ᵀ in the r and z
- * blocks; hh [B, H] = h_{t−1}·W_hnᵀ; bias [3H] is b_ih + [b_hr, b_hz, 0]; biasHh supplies b_hn.
- * Writes r, z, n over gates, hn = W_hn h_{t−1} + b_hn into aux, and h_t.
+ * Step t of the resetAfter form, rows 0 … batchSizes[t] − 1. gates[t] [B, 3H] holds x·W_ihᵀ, plus
+ * h_{t−1}·W_h{r,z}ᵀ in the r and z blocks; tape.hh [B, H] = h_{t−1}·W_hnᵀ; foldedBias [3H] is
+ * b_ih + [b_hr, b_hz, 0]; biasHh (null without biases) supplies b_hn. Writes r, z, n over gates,
+ * hn = W_hn h_{t−1} + b_hn into aux[t], and h_t.
  *   n = tanh(x_n + r ⊙ hn)     h_t = (1 − z) ⊙ h_{t−1} + z ⊙ n
  */
-export function gruResetAfterForward(
-  gates: Float32Array, gOff: number,
-  hn: Float32Array, hnOff: number,
-  h: Float32Array, hOff: number,
-  hh: Float32Array,
-  bias: Float32Array,
-  hPrev: Float32Array, hpOff: number,
-  biasHh: Float32Array | null,
-  tape: CellTape, t: number, B: number, H: number,
-): void {
-  const G3 = 3 * H;
-  for (let b = 0; b < B; b++) {
-    const g = gOff + b * G3, s = b * H;
-    if (!tape.active(t, b)) {
-      for (let j = 0; j < G3; j++) gates[g + j] = 0;
-      for (let j = 0; j < H; j++) { hn[hnOff + s + j] = 0; h[hOff + s + j] = hPrev[hpOff + s + j]!; }
-      continue;
-    }
+export function gruResetAfterForward(tape: CellTape, t: number, biasHh: Float32Array | null): void {
+  const B = tape.batch, H = tape.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
+  const { gates, aux: hn, h, hh, foldedBias: bias } = tape;
+  const gOff = t * B * G3, sPrev = t * B * H, sNext = sPrev + B * H;
+  for (let b = 0; b < rows; b++) {
+    const g = gOff + b * G3, s = b * H, sp = sPrev + s, sn = sNext + s;
     for (let j = 0; j < H; j++) {
       const r = sigmoid(gates[g + j]! + bias[j]!);
       const z = sigmoid(gates[g + H + j]! + bias[H + j]!);
       const hnj = Math.fround(hh[s + j]! + (biasHh === null ? 0 : biasHh[2 * H + j]!));
       const n = tanh(gates[g + 2 * H + j]! + bias[2 * H + j]! + r * hnj);
       gates[g + j] = r; gates[g + H + j] = z; gates[g + 2 * H + j] = n;
-      hn[hnOff + s + j] = hnj;
-      const hp = hPrev[hpOff + s + j]!;
-      h[hOff + s + j] = (1 - z) * hp + z * n;
+      hn[sp + j] = hnj;
+      const hp = h[sp + j]!;
+      h[sn + j] = (1 - z) * hp + z * n;
     }
   }
 }
 
 /**
- * Backward of gruResetAfterForward. Writes [dr_pre, dz_pre, dn_pre] over gates, d(hn) = dn_pre ⊙ r
- * over aux (the gradient of W_hn h_{t−1} + b_hn), and the direct dhPrev = dh ⊙ (1 − z).
+ * Backward of gruResetAfterForward. From dh (block (t+1) & 1): writes [dr_pre, dz_pre, dn_pre]
+ * over gates[t], d(hn) = dn_pre ⊙ r over aux[t] (the gradient of W_hn h_{t−1} + b_hn), and the
+ * direct dh_{t−1} = dh ⊙ (1 − z) (block t & 1).
  *   dn_pre = dh ⊙ z ⊙ (1 − n²)   dz_pre = dh ⊙ (n − h_{t−1}) ⊙ z(1 − z)   dr_pre = dn_pre ⊙ hn ⊙ r(1 − r)
  */
-export function gruResetAfterBackward(
-  gates: Float32Array, gOff: number,
-  hn: Float32Array, hnOff: number,
-  dhPrev: Float32Array, dh: Float32Array,
-  hPrev: Float32Array, hpOff: number,
-  tape: CellTape, t: number, B: number, H: number,
-): void {
-  const G3 = 3 * H;
-  for (let b = 0; b < B; b++) {
-    const g = gOff + b * G3, s = b * H;
-    if (!tape.active(t, b)) {
-      for (let j = 0; j < G3; j++) gates[g + j] = 0;
-      for (let j = 0; j < H; j++) { hn[hnOff + s + j] = 0; dhPrev[s + j] = dh[s + j]!; }
-      continue;
-    }
+export function gruResetAfterBackward(tape: CellTape, t: number): void {
+  const B = tape.batch, H = tape.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
+  const { gates, aux: hn, h, dh } = tape;
+  const gOff = t * B * G3, sPrev = t * B * H;
+  const next = ((t + 1) & 1) * B * H, prev = (t & 1) * B * H;
+  for (let b = 0; b < rows; b++) {
+    const g = gOff + b * G3, s = b * H, sp = sPrev + s;
     for (let j = 0; j < H; j++) {
       const r = gates[g + j]!, z = gates[g + H + j]!, n = gates[g + 2 * H + j]!;
-      const d = dh[s + j]!, hnj = hn[hnOff + s + j]!;
+      const d = dh[next + s + j]!, hnj = hn[sp + j]!;
       const dn = d * z * (1 - n * n);
       gates[g + j] = dn * hnj * r * (1 - r);
-      gates[g + H + j] = d * (n - hPrev[hpOff + s + j]!) * z * (1 - z);
+      gates[g + H + j] = d * (n - h[sp + j]!) * z * (1 - z);
       gates[g + 2 * H + j] = dn;
-      hn[hnOff + s + j] = dn * r;
-      dhPrev[s + j] = d * (1 - z);
+      hn[sp + j] = dn * r;
+      dh[prev + s + j] = d * (1 - z);
     }
   }
 }

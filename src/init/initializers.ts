@@ -9,7 +9,8 @@
  * block separately, so each block (not the stacked matrix) has the intended property.
  */
 import { Random } from '../core/random.js';
-import { RecurrentCell, type CellState } from '../cells/cell.js';
+import { RecurrentCell } from '../cells/cell.js';
+import type { CellState } from '../cells/state.js';
 import { LSTMCell } from '../cells/lstm.js';
 import { checkFloat32Length, checkPositiveInt, describe } from '../core/validate.js';
 

@@ -66,11 +66,25 @@ export function gemmNT(
       store1(C, c2 + j, s2, accumulate); store1(C, c3 + j, s3, accumulate);
     }
   }
-  // Remaining rows (all rows when M < 4, e.g. batch 1): 1×4 blocks, one A load per four products.
+  // Remaining rows (all rows when M < 4, e.g. batch 1): 1×8 blocks, then 1×4, one A load per
+  // eight (four) products.
+  const N8 = N - (N % 8);
   for (; i < M; i++) {
     const a0 = aOff + i * lda;
     const c0 = cOff + i * ldc;
     let j = 0;
+    for (; j < N8; j += 8) {
+      const b0 = bOff + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+      const b4 = b3 + ldb, b5 = b4 + ldb, b6 = b5 + ldb, b7 = b6 + ldb;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      for (let k = 0; k < K; k++) {
+        const x = A[a0 + k];
+        s0 += x * B[b0 + k]; s1 += x * B[b1 + k]; s2 += x * B[b2 + k]; s3 += x * B[b3 + k];
+        s4 += x * B[b4 + k]; s5 += x * B[b5 + k]; s6 += x * B[b6 + k]; s7 += x * B[b7 + k];
+      }
+      store4(C, c0 + j, s0, s1, s2, s3, accumulate);
+      store4(C, c0 + j + 4, s4, s5, s6, s7, accumulate);
+    }
     for (; j < N4; j += 4) {
       const b0 = bOff + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;

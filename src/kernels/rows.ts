@@ -3,24 +3,24 @@
  * adjoint, the column sum (bias gradients sum over every step and batch row).
  */
 
-/** X[r, :] += bias for every row r of X [rows, cols] (X at xOff, leading dimension ldx). */
+/** X[r, :] += bias[0 : cols] for every row r of X [rows, cols] (X at xOff, leading dimension ldx). */
 export function addRowBias(
   X: Float32Array, xOff: number, ldx: number,
-  bias: Float32Array, bOff: number,
+  bias: Float32Array,
   rows: number, cols: number,
 ): void {
   for (let r = 0; r < rows; r++) {
     const x = xOff + r * ldx;
-    for (let j = 0; j < cols; j++) X[x + j] += bias[bOff + j];
+    for (let j = 0; j < cols; j++) X[x + j] += bias[j]!;
   }
 }
 
 /**
- * out[j] += Σ_r X[r, j] over rows r of X [rows, cols]; the sum for each column runs in float64
- * in ascending r, then rounds once into out.
+ * out[j] += Σ_r X[r, j] over rows r of X [rows, cols] (X at xOff, leading dimension ldx); the sum
+ * for each column runs in float64 in ascending r, then rounds once into out.
  */
 export function addColumnSums(
-  out: Float32Array, oOff: number,
+  out: Float32Array,
   X: Float32Array, xOff: number, ldx: number,
   rows: number, cols: number,
 ): void {
@@ -29,7 +29,7 @@ export function addColumnSums(
     const x = xOff + r * ldx;
     for (let j = 0; j < cols; j++) acc[j] += X[x + j];
   }
-  for (let j = 0; j < cols; j++) out[oOff + j] += acc[j];
+  for (let j = 0; j < cols; j++) out[j] += acc[j]!;
 }
 
 /** out [cols, rows] = Xᵀ for X [rows, cols] (both dense, row-major). */

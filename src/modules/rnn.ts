@@ -1,7 +1,8 @@
 /**
- * LSTM and GRU modules: PyTorch's stack level. A stack of `numLayers` layers, each one or two
- * directions, each direction one cell unrolled by its own SequenceRunner (cell → runner →
- * stack, as in PyTorch's RNN.cpp). Layer k > 0 takes the D·H outputs of layer k − 1.
+ * LSTM and GRU modules: PyTorch's stack level. A stack of `numLayers` layers, each a
+ * SequenceRunner (one direction) or a BidirectionalLayer (two), each direction one cell (cell →
+ * layer → stack, as in PyTorch's RNN.cpp). Layer k > 0 takes the D·H outputs of layer k − 1;
+ * the stack is a loop over its layers.
  *
  * Shapes (D = 2 when bidirectional, else 1; L = numLayers):
  *   inputs [T, B, I], outputs [T, B, D·H] (forward direction's H features, then the reverse's);
@@ -9,20 +10,24 @@
  *
  * Variable lengths follow PyTorch's packed sequences: entry b runs steps 0..lengths[b]−1, the
  * reverse direction starts at the entry's own last step, outputs past the length are zero, the
- * final state is each entry's state after its own last step, and padding gets no gradient.
+ * final state is each entry's state after its own last step, and padding is inert.
  */
 import { GRUCell } from '../cells/gru.js';
 import { LSTMCell } from '../cells/lstm.js';
-import type { CellState, LSTMState, RecurrentCell } from '../cells/cell.js';
-import { SequenceRunner } from '../runner/sequence-runner.js';
+import type { RecurrentCell } from '../cells/cell.js';
+import type { CellState, GRUState, LSTMState, StateArrays } from '../cells/state.js';
+import { BidirectionalLayer } from '../layers/bidirectional.js';
+import {
+  RecurrentModule, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type RunRequest,
+  type RunOptions, type RunResult, type BackwardInput, type BackwardResult,
+} from '../layers/module.js';
+import { SequenceRunner } from '../layers/sequence-runner.js';
 import { Random } from '../core/random.js';
 import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { readTensorDict, type TensorInput } from '../core/tensor-input.js';
-import { cellFromPyTorch, cellShapes, cellToPyTorch, inferCellSizes } from '../interop/pytorch.js';
-import {
-  checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkOptionalBoolean, checkPositiveInt,
-} from '../core/validate.js';
+import { cellFromPyTorch, cellShapes, cellToPyTorch, inferCellSizes } from '../cells/pytorch.js';
+import { checkObject, checkOptionalBoolean, checkPositiveInt } from '../core/validate.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
 export interface StackOptions {
@@ -42,7 +47,7 @@ export interface StackOptions {
 
 /** Options of `new GRU(...)`. */
 export interface GRUStackOptions extends StackOptions {
-  /** See GRUCellOptions.resetAfter (default false, the seed's GRU). */
+  /** See GRUCellOptions.resetAfter (default false: reset before the recurrent product). */
   resetAfter?: boolean;
 }
 
@@ -62,48 +67,17 @@ export interface FromPyTorchOptions {
   bidirectional?: boolean;
 }
 
-/** Options of `run` and `forward`. */
-export interface StackRunOptions<S extends CellState> {
-  /** Batch size B. */
-  batch: number;
-  /** Per-entry lengths, each an integer in 1..T (any order): packed-sequence semantics. */
-  lengths?: ArrayLike<number>;
-  /** h (and c), each [L·D, B, H]; zeros when omitted. */
-  initialState?: S;
-}
-
-/** What `run` and `forward` return (arrays owned by the caller). */
-export interface StackRunResult<S extends CellState> {
-  /** [T, B, D·H] last layer's outputs, zero past each entry's length. */
-  outputs: Float32Array;
-  /** h (and c), each [L·D, B, H]. */
-  finalState: S;
-}
-
-/** Upstream gradients of `backward`; either may be omitted (zero). */
-export interface StackBackwardInput<S extends CellState> {
-  /** [T, B, D·H] */
-  dOutputs?: Float32Array;
-  /** h (and c), each [L·D, B, H]; a missing member counts as zero. */
-  dFinalState?: Partial<S>;
-}
-
-/** What `backward` returns. */
-export interface StackBackwardResult<S extends CellState> {
-  /** [T, B, I] */
-  dInputs: Float32Array;
-  /** h (and c), each [L·D, B, H]. */
-  dInitialState: S;
-}
-
-interface ForwardRecord {
-  T: number;
-  B: number;
-  lengths: Int32Array | null;
-}
+/** Options of a stack's `run` and `forward` (the module interface's RunOptions). */
+export type StackRunOptions<S extends CellState> = RunOptions<S>;
+/** What a stack's `run` and `forward` return. */
+export type StackRunResult<S extends CellState> = RunResult<S>;
+/** Upstream gradients of a stack's `backward`. */
+export type StackBackwardInput<S extends CellState> = BackwardInput<S>;
+/** What a stack's `backward` returns. */
+export type StackBackwardResult<S extends CellState> = BackwardResult<S>;
 
 /** Base of LSTM and GRU. */
-export abstract class RecurrentStack<S extends CellState> {
+export abstract class RecurrentStack<S extends CellState> extends RecurrentModule<S> {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -111,16 +85,19 @@ export abstract class RecurrentStack<S extends CellState> {
   /** D: 2 when bidirectional, else 1. */
   readonly numDirections: number;
   readonly bias: boolean;
+  readonly hasCellState: boolean;
   /** The cells, index layer·D + direction (direction 1 = reverse). */
-  readonly cells: RecurrentCell<S>[];
-  private readonly runners: SequenceRunner<S>[];
-  private record: ForwardRecord | null = null;
-  private ready = false;
+  readonly cells: readonly RecurrentCell<S>[];
+  /** The layers, first to last: SequenceRunners, or BidirectionalLayers when bidirectional. */
+  readonly layers: readonly RecurrentModule<S>[];
+  /** Batch of the last forward, for backward. */
+  private lastBatch = 0;
 
   protected constructor(
     options: StackOptions, who: string,
     makeCell: (inputSize: number, seed: number) => RecurrentCell<S>,
   ) {
+    super();
     checkObject(`${who} options`, options);
     this.inputSize = checkPositiveInt('inputSize', options.inputSize);
     this.hiddenSize = checkPositiveInt('hiddenSize', options.hiddenSize);
@@ -129,77 +106,48 @@ export abstract class RecurrentStack<S extends CellState> {
     this.bias = checkOptionalBoolean('bias', options.bias, true);
     this.numDirections = this.bidirectional ? 2 : 1;
     const rng = new Random(options.seed ?? 0);
-    this.cells = [];
+    const cells: RecurrentCell<S>[] = [];
+    const layers: RecurrentModule<S>[] = [];
     for (let l = 0; l < this.numLayers; l++) {
-      for (let d = 0; d < this.numDirections; d++) {
-        this.cells.push(makeCell(l === 0 ? this.inputSize : this.numDirections * this.hiddenSize, rng.nextUint32()));
-      }
+      const inputSize = l === 0 ? this.inputSize : this.numDirections * this.hiddenSize;
+      const own = Array.from({ length: this.numDirections }, () => makeCell(inputSize, rng.nextUint32()));
+      cells.push(...own);
+      layers.push(own.length === 2 ? new BidirectionalLayer(own[0]!, own[1]!) : new SequenceRunner(own[0]!));
     }
-    this.runners = this.cells.map((c) => new SequenceRunner(c));
+    this.cells = cells;
+    this.layers = layers;
+    this.hasCellState = cells[0]!.hasCellState;
   }
 
-  /** True for LSTM (state {h, c}). */
-  get hasCellState(): boolean {
-    return this.cells[0]!.hasCellState;
+  /** @internal */
+  forwardRequest(req: RunRequest, keep: boolean): ForwardOutcome {
+    const D = this.numDirections, n = req.batch * this.hiddenSize;
+    const h = new Float32Array(this.numLayers * D * n), c = new Float32Array(this.hasCellState ? h.length : 0);
+    let inputs = req.inputs;
+    this.layers.forEach((layer, l) => {
+      const initial = req.initial === null ? null : rowBlock(req.initial, l, D * n);
+      const r = layer.forwardRequest({ ...req, inputs, initial }, keep);
+      h.set(r.final.h, l * D * n);
+      if (this.hasCellState) c.set(r.final.c, l * D * n);
+      inputs = r.outputs;
+    });
+    this.lastBatch = req.batch;
+    return { outputs: inputs, final: { h, c } };
   }
 
-  /** Inference: outputs [T, B, D·H] and final state. Invalidates a kept forward. */
-  run(inputs: Float32Array, options: StackRunOptions<S>): StackRunResult<S> {
-    const r = this.forwardInternal(inputs, options, false);
-    this.ready = false;
-    return r;
-  }
-
-  /** Same result as `run`, and keeps what one `backward` needs. */
-  forward(inputs: Float32Array, options: StackRunOptions<S>): StackRunResult<S> {
-    const r = this.forwardInternal(inputs, options, true);
-    this.ready = true;
-    return r;
-  }
-
-  /** Backprop through time and layers of the last `forward`; parameter gradients add into grads. */
-  backward(upstream: StackBackwardInput<S> = {}): StackBackwardResult<S> {
-    const rec = this.record;
-    checkBackwardReady(rec, this.ready);
-    checkObject('upstream', upstream);
-    const { T, B, lengths } = rec;
-    const H = this.hiddenSize, D = this.numDirections, L = this.numLayers, n = B * H;
-    const dOut = upstream.dOutputs === undefined ? new Float32Array(T * B * D * H)
-      : checkFloat32Length('dOutputs', upstream.dOutputs, T * B * D * H, 'steps*batch*numDirections*hiddenSize');
-    let dhN: Float32Array | null = null, dcN: Float32Array | null = null;
-    if (upstream.dFinalState !== undefined) {
-      const d = checkObject('dFinalState', upstream.dFinalState);
-      if (d.h !== undefined) dhN = checkFloat32Length('dFinalState.h', d.h, L * D * n, 'numLayers*numDirections*batch*hiddenSize');
-      if (this.hasCellState && d.c !== undefined) dcN = checkFloat32Length('dFinalState.c', d.c, L * D * n, 'numLayers*numDirections*batch*hiddenSize');
+  /** @internal */
+  backwardRequest(up: BackwardRequest): BackwardOutcome {
+    const size = this.numDirections * this.lastBatch * this.hiddenSize;   // state elements per layer
+    const h = new Float32Array(this.numLayers * size), c = new Float32Array(this.hasCellState ? h.length : 0);
+    const block = (a: Float32Array | null, l: number): Float32Array | null => (a === null ? null : a.subarray(l * size, (l + 1) * size));
+    let dOutputs = up.dOutputs;
+    for (let l = this.numLayers - 1; l >= 0; l--) {
+      const r = this.layers[l]!.backwardRequest({ dOutputs, dh: block(up.dh, l), dc: block(up.dc, l) });
+      h.set(r.initial.h, l * size);
+      if (this.hasCellState) c.set(r.initial.c, l * size);
+      dOutputs = r.dInputs;
     }
-    this.ready = false;
-    const dh0 = new Float32Array(L * D * n), dc0 = new Float32Array(this.hasCellState ? L * D * n : 0);
-    let dY = dOut;
-    for (let l = L - 1; l >= 0; l--) {
-      const In = l === 0 ? this.inputSize : D * H;
-      const dX = new Float32Array(T * B * In);
-      for (let d = 0; d < D; d++) {
-        const k = l * D + d;
-        const dO = new Float32Array(T * n);
-        gatherDirection(dO, dY, T, B, H, D, d, lengths);
-        const dFinalState: { h?: Float32Array; c?: Float32Array } = {};
-        if (dhN !== null) dFinalState.h = dhN.subarray(k * n, (k + 1) * n);
-        if (dcN !== null) dFinalState.c = dcN.subarray(k * n, (k + 1) * n);
-        const g = this.runners[k]!.backward({ dOutputs: dO, dFinalState: dFinalState as Partial<S> });
-        if (d === 0) addInto(dX, g.dInputs);
-        else addReversed(dX, g.dInputs, T, B, In, lengths);
-        dh0.set(g.dInitialState.h, k * n);
-        if (this.hasCellState) dc0.set((g.dInitialState as LSTMState).c, k * n);
-      }
-      dY = dX;
-    }
-    const dInitialState = (this.hasCellState ? { h: dh0, c: dc0 } : { h: dh0 }) as S;
-    return { dInputs: dY, dInitialState };
-  }
-
-  /** Sets every cell's gradients to zero. */
-  zeroGrad(): void {
-    for (const c of this.cells) c.zeroGrad();
+    return { dInputs: dOutputs!, initial: { h, c } };
   }
 
   /**
@@ -237,48 +185,10 @@ export abstract class RecurrentStack<S extends CellState> {
     return `_l${l}${d === 1 ? '_reverse' : ''}`;
   }
 
-  private forwardInternal(inputs: Float32Array, options: StackRunOptions<S>, keep: boolean): StackRunResult<S> {
-    checkObject('options', options);
-    const B = checkPositiveInt('batch', options.batch);
-    const I = this.inputSize, H = this.hiddenSize, D = this.numDirections, L = this.numLayers, n = B * H;
-    checkFloat32('inputs', inputs);
-    if (inputs.length === 0 || inputs.length % (B * I) !== 0) {
-      throw new RangeError(`inputs: expected a non-zero multiple of batch*inputSize = ${B * I}, got ${inputs.length}`);
-    }
-    const T = inputs.length / (B * I);
-    const init = options.initialState;
-    if (init !== undefined) {
-      const st = checkObject('initialState', init);
-      checkFloat32Length('initialState.h', st.h, L * D * n, 'numLayers*numDirections*batch*hiddenSize');
-      if (this.hasCellState) checkFloat32Length('initialState.c', st.c, L * D * n, 'numLayers*numDirections*batch*hiddenSize');
-    }
-    const lengths = options.lengths === undefined ? null : checkLengths(options.lengths, T, B);
-
-    const hN = new Float32Array(L * D * n), cN = new Float32Array(this.hasCellState ? L * D * n : 0);
-    let x = inputs;
-    for (let l = 0; l < L; l++) {
-      const In = l === 0 ? I : D * H;
-      const Y = new Float32Array(T * B * D * H);
-      for (let d = 0; d < D; d++) {
-        const k = l * D + d;
-        const initialState = init === undefined ? undefined : (this.hasCellState
-          ? { h: init.h.subarray(k * n, (k + 1) * n), c: (init as LSTMState).c.subarray(k * n, (k + 1) * n) }
-          : { h: init.h.subarray(k * n, (k + 1) * n) }) as S;
-        const xd = d === 0 ? x : reverseWithin(x, T, B, In, lengths);
-        const opts = { batch: B, initialState, lengths: lengths ?? undefined };
-        const r = keep ? this.runners[k]!.forward(xd, opts) : this.runners[k]!.run(xd, opts);
-        scatterDirection(Y, r.outputs, T, B, H, D, d, lengths);
-        hN.set(r.finalState.h, k * n);
-        if (this.hasCellState) cN.set((r.finalState as LSTMState).c, k * n);
-      }
-      x = Y;
-    }
-    this.record = { T, B, lengths };
-    const finalState = (this.hasCellState ? { h: hN, c: cN } : { h: hN }) as S;
-    return { outputs: x, finalState };
-  }
-
-  /** Builds the cells' PyTorch key check for fromPyTorch: numLayers and directions from keys or options. */
+  /**
+   * numLayers and directions for fromPyTorch: from the options, else from the keys
+   * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes from layer 0's shapes.
+   */
   protected static layoutFromKeys(
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
   ): { inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean } {
@@ -286,15 +196,23 @@ export abstract class RecurrentStack<S extends CellState> {
     checkObject(`${who}.fromPyTorch options`, options);
     let numLayers = options.numLayers;
     if (numLayers === undefined) {
+      // Count own keys only, once: a dict cannot make this loop run longer than its key list.
+      const own = new Set(Object.keys(sd));
       numLayers = 0;
-      while (sd[`weight_ih_l${numLayers}`] !== undefined) numLayers++;
+      while (own.has(`weight_ih_l${numLayers}`)) numLayers++;
       if (numLayers === 0) throw new RangeError('stateDict: missing key "weight_ih_l0"');
     }
     checkPositiveInt('numLayers', numLayers);
-    const bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional, sd.weight_ih_l0_reverse !== undefined);
+    const bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional,
+      Object.prototype.hasOwnProperty.call(sd, 'weight_ih_l0_reverse'));
     const sizes = inferCellSizes('stateDict', sd, gateCount, '_l0');
     return { ...sizes, numLayers, bidirectional };
   }
+}
+
+/** Rows block k of a state [R, B, H] (views), `size` elements per block. */
+function rowBlock(s: StateArrays, k: number, size: number): StateArrays {
+  return { h: s.h.subarray(k * size, (k + 1) * size), c: s.c.length === 0 ? s.c : s.c.subarray(k * size, (k + 1) * size) };
 }
 
 /**
@@ -344,10 +262,10 @@ export class LSTM extends RecurrentStack<LSTMState> {
 }
 
 /**
- * GRU stack. `resetAfter: false` (default) is the seed's GRU; `GRU.fromPyTorch` builds the
+ * GRU stack. `resetAfter: false` (default) applies the reset before the recurrent product; `GRU.fromPyTorch` builds the
  * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does.
  */
-export class GRU extends RecurrentStack<{ h: Float32Array }> {
+export class GRU extends RecurrentStack<GRUState> {
   readonly resetAfter: boolean;
 
   constructor(options: GRUStackOptions) {
@@ -386,62 +304,5 @@ export class GRU extends RecurrentStack<{ h: Float32Array }> {
     const rnn = new GRU({ ...layout, resetAfter: true });
     rnn.loadStateDict(stateDict);
     return rnn;
-  }
-}
-
-// ---- time-reversal and direction gather/scatter helpers (per entry, within its length) ----
-
-/** out[t, b] = x[len_b − 1 − t, b] for t < len_b, zero after: x [T, B, F] reversed per entry. */
-function reverseWithin(x: Float32Array, T: number, B: number, F: number, lengths: Int32Array | null): Float32Array {
-  const out = new Float32Array(T * B * F);
-  for (let b = 0; b < B; b++) {
-    const len = lengths === null ? T : lengths[b]!;
-    for (let t = 0; t < len; t++) {
-      const src = ((len - 1 - t) * B + b) * F;
-      out.set(x.subarray(src, src + F), (t * B + b) * F);
-    }
-  }
-  return out;
-}
-
-/** Y[t, b, d·H : (d+1)·H] = out (the reverse direction's out un-reversed per entry). */
-function scatterDirection(
-  Y: Float32Array, out: Float32Array, T: number, B: number, H: number, D: number, d: number, lengths: Int32Array | null,
-): void {
-  for (let b = 0; b < B; b++) {
-    const len = lengths === null ? T : lengths[b]!;
-    for (let t = 0; t < len; t++) {
-      const src = d === 0 ? t : len - 1 - t;
-      Y.set(out.subarray((src * B + b) * H, (src * B + b + 1) * H), ((t * B + b) * D + d) * H);
-    }
-  }
-}
-
-/** Adjoint of scatterDirection: dOut [T, B, H] of direction d from dY [T, B, D·H]. */
-function gatherDirection(
-  dOut: Float32Array, dY: Float32Array, T: number, B: number, H: number, D: number, d: number, lengths: Int32Array | null,
-): void {
-  for (let b = 0; b < B; b++) {
-    const len = lengths === null ? T : lengths[b]!;
-    for (let t = 0; t < len; t++) {
-      const dst = d === 0 ? t : len - 1 - t;
-      const src = ((t * B + b) * D + d) * H;
-      dOut.set(dY.subarray(src, src + H), (dst * B + b) * H);
-    }
-  }
-}
-
-function addInto(dst: Float32Array, src: Float32Array): void {
-  for (let i = 0; i < dst.length; i++) dst[i] += src[i]!;
-}
-
-/** Adjoint of reverseWithin, accumulated: dst[len_b − 1 − t, b] += src[t, b]. */
-function addReversed(dst: Float32Array, src: Float32Array, T: number, B: number, F: number, lengths: Int32Array | null): void {
-  for (let b = 0; b < B; b++) {
-    const len = lengths === null ? T : lengths[b]!;
-    for (let t = 0; t < len; t++) {
-      const s = (t * B + b) * F, o = ((len - 1 - t) * B + b) * F;
-      for (let f = 0; f < F; f++) dst[o + f] += src[s + f]!;
-    }
   }
 }

@@ -37,10 +37,10 @@ export interface LinearParams {
 }
 
 /**
- * What `forward` keeps for `backward`: a copy of the input, so the caller may reuse x. A tape
- * can be passed to backward more than once (each call adds the gradients again).
+ * What `forward` keeps for `backward`: a copy of the input, so the caller may reuse x. A forward
+ * result can be passed to backward more than once (each call adds the gradients again).
  */
-export class LinearTape {
+class LinearTape {
   constructor(
     /** The layer whose forward made this tape. */
     readonly layer: Linear,
@@ -51,11 +51,11 @@ export class LinearTape {
   ) {}
 }
 
-/** What `forward` returns. */
+/** What `forward` returns; pass it to `backward`. */
 export interface LinearForward {
   /** [B, out] the output; owned by the caller. */
   y: Float32Array;
-  /** What backward needs. */
+  /** @internal What backward needs. */
   tape: LinearTape;
 }
 
@@ -64,8 +64,8 @@ export interface LinearForward {
  *
  * ```ts
  * const fc = new Linear({ inFeatures: 16, outFeatures: 3, seed: 1 });
- * const { y, tape } = fc.forward(h, batch);     // h [batch, 16] → y [batch, 3]
- * const dh = fc.backward(tape, dy);             // dW, db add into fc.grads
+ * const f = fc.forward(h, batch);              // h [batch, 16] → f.y [batch, 3]
+ * const dh = fc.backward(f, dy);                // dW, db add into fc.grads
  * ```
  */
 export class Linear {
@@ -159,24 +159,26 @@ export class Linear {
     const I = this.inFeatures, O = this.outFeatures;
     const y = new Float32Array(batch * O);
     gemmNT(y, 0, O, x, 0, I, this.params.weight, 0, I, batch, O, I, false);
-    if (this.params.bias) addRowBias(y, 0, O, this.params.bias, 0, batch, O);
+    if (this.params.bias) addRowBias(y, 0, O, this.params.bias, batch, O);
     return y;
   }
 
   /**
    * Backward of one forward: adds dW [out, in] += dyᵀ · x and db [out] += Σ_rows dy into `grads`,
    * and returns dx [batch, in] = dy · W.
-   * @param tape what forward returned as `tape`
+   * @param forward what this layer's forward returned
    * @param dy [batch, out] gradient with respect to y
    */
-  backward(tape: LinearTape, dy: Float32Array): Float32Array {
+  backward(forward: LinearForward, dy: Float32Array): Float32Array {
+    // The result object, or (as before 0.2) its tape.
+    const tape: unknown = forward instanceof LinearTape ? forward : (forward as { tape?: unknown } | null)?.tape;
     if (!(tape instanceof LinearTape) || tape.layer !== this) {
-      throw new TypeError(`tape: expected the tape of this layer's forward(), got ${describe(tape)}`);
+      throw new TypeError(`forward: expected the result of this layer's forward(), got ${describe(forward)}`);
     }
     const B = tape.batch, I = this.inFeatures, O = this.outFeatures;
     checkFloat32Length('dy', dy, B * O, 'batch*outFeatures');
     gemmTN(this.grads.weight, 0, I, dy, 0, O, tape.x, 0, I, O, I, B, true);
-    if (this.grads.bias) addColumnSums(this.grads.bias, 0, dy, 0, O, B, O);
+    if (this.grads.bias) addColumnSums(this.grads.bias, dy, 0, O, B, O);
     const dx = new Float32Array(B * I);
     gemmNN(dx, 0, I, dy, 0, O, this.params.weight, 0, I, B, I, O, false);
     return dx;

@@ -1,7 +1,7 @@
 /**
  * Streaming inference: one input vector in, one hidden vector out, for as long as the stream
  * lasts, with every buffer allocated once up front. Each cell (one per layer) owns a one-step
- * tape holding a copy of its weights (`cell.prepareWeights`); a step projects the input, runs
+ * tape holding a copy of its weights (refreshed by `syncWeights`); a step projects the input, runs
  * the cell's forward kernel, and copies the new state h[1] (and c[1]) down to h[0] (and c[0])
  * for the next step. The runner allocates no arrays per step, so memory stays flat over millions
  * of steps (measured: 1e6 steps retain < 1 KB; see test/train/stream.test.ts).
@@ -9,14 +9,15 @@
  * The values are those of SequenceRunner.run (or the stack's run) over the same sequence,
  * bitwise: the runner's kernels compute each row of its T·B rows as a one-step tape does.
  */
-import { RecurrentCell, type CellState, type LSTMState } from '../cells/cell.js';
+import type { RecurrentCell } from '../cells/cell.js';
+import type { CellState, StateArrays, StateShape } from '../cells/state.js';
 import type { CellTape } from '../cells/tape.js';
-import { RecurrentStack } from '../modules/rnn.js';
-import { SequenceRunner } from '../runner/sequence-runner.js';
-import { checkFloat32Length, checkObject, checkPositiveInt, describe } from '../core/validate.js';
+import type { RecurrentModule } from '../layers/module.js';
+import { asModule } from '../layers/sequence-runner.js';
+import { checkFloat32Length, checkObject, checkPositiveInt } from '../core/validate.js';
 
 /** What StreamingRunner steps: a cell, a runner (its cell), or a unidirectional LSTM/GRU stack. */
-export type StreamModule<S extends CellState> = RecurrentCell<S> | SequenceRunner<S> | RecurrentStack<S>;
+export type StreamModule<S extends CellState> = RecurrentCell<S> | RecurrentModule<S>;
 
 /** Options of `new StreamingRunner(...)`. */
 export interface StreamingRunnerOptions<S extends CellState> {
@@ -59,7 +60,8 @@ export class StreamingRunner<S extends CellState> {
   private readonly tapes: CellTape[];
   /** Per layer, the view tape.h[0] [B, H]: the layer's current hidden state (the next layer's input). */
   private readonly hViews: Float32Array[];
-  private readonly start: { h: Float32Array; c: Float32Array };
+  private readonly shape: StateShape;
+  private readonly start: StateArrays;
   private stepCount = 0;
 
   /**
@@ -67,32 +69,28 @@ export class StreamingRunner<S extends CellState> {
    * @param options batch size and initial state; see StreamingRunnerOptions
    */
   constructor(module: StreamModule<S>, options: StreamingRunnerOptions<S> = {}) {
-    let cells: RecurrentCell<S>[];
-    if (module instanceof RecurrentCell) cells = [module];
-    else if (module instanceof SequenceRunner) cells = [module.cell];
-    else if (module instanceof RecurrentStack) {
-      if (module.bidirectional) {
-        throw new RangeError('module: expected a unidirectional stack (a reverse direction needs the whole sequence), got bidirectional: true');
-      }
-      cells = module.cells.slice();
-    } else {
-      throw new TypeError(`module: expected a cell, a SequenceRunner or an LSTM/GRU stack, got ${describe(module)}`);
+    const m = asModule('module', module);
+    if (m.numDirections !== 1) {
+      throw new RangeError('module: expected a unidirectional stack (a reverse direction needs the whole sequence), got bidirectional: true');
     }
-    checkObject('StreamingRunner options', options);
-    this.batch = checkPositiveInt('batch', options.batch ?? 1);
-    this.cells = cells;
-    this.inputSize = cells[0]!.inputSize;
-    this.hiddenSize = cells[0]!.hiddenSize;
-    this.layers = cells.length;
-    this.hasCellState = cells[0]!.hasCellState;
-    const n = this.batch * this.hiddenSize, total = this.layers * n;
+    const o = checkObject('StreamingRunner options', options);
+    const batch = o.batch, init = o.initialState;
+    this.batch = checkPositiveInt('batch', batch ?? 1);
+    this.cells = m.cells.slice();
+    this.inputSize = m.inputSize;
+    this.hiddenSize = m.hiddenSize;
+    this.layers = m.numLayers;
+    this.hasCellState = m.hasCellState;
+    this.shape = m.stateShape;
+    const total = this.shape.length(this.batch);
     this.start = { h: new Float32Array(total), c: new Float32Array(this.hasCellState ? total : 0) };
-    if (options.initialState !== undefined) {
-      const init = this.readState('initialState', options.initialState);
-      this.start.h.set(init.h);
-      this.start.c.set(init.c);
+    if (init !== undefined) {
+      const s = this.shape.read('initialState', init, this.batch);
+      this.start.h.set(s.h);
+      this.start.c.set(s.c);
     }
-    this.tapes = cells.map((c) => c.createTape(1, this.batch));
+    const n = this.batch * this.hiddenSize;
+    this.tapes = this.cells.map((c) => c.createTape(1, this.batch, true));
     this.hViews = this.tapes.map((t) => t.h.subarray(0, n));
     this.reset();
   }
@@ -147,12 +145,12 @@ export class StreamingRunner<S extends CellState> {
       h.set(t.h.subarray(0, n), k * n);
       if (this.hasCellState) c.set(t.c.subarray(0, n), k * n);
     });
-    return (this.hasCellState ? { h, c } : { h }) as S;
+    return this.shape.wrap(h, c);
   }
 
   /** Replaces the current state (checked, then copied in); the step count is kept. */
   set state(s: S) {
-    const st = this.readState('state', s);
+    const st = this.shape.read('state', s, this.batch);
     this.writeState(st.h, st.c);
   }
 
@@ -167,16 +165,5 @@ export class StreamingRunner<S extends CellState> {
       t.h.set(h.subarray(k * n, (k + 1) * n));
       if (this.hasCellState) t.c.set(c.subarray(k * n, (k + 1) * n));
     });
-  }
-
-  /** Checks a user state (h, and c for LSTM, each [L, B, H]); c is empty for GRU. */
-  private readState(name: string, s: unknown): { h: Float32Array; c: Float32Array } {
-    const st = checkObject(name, s);
-    const what = this.layers === 1 ? 'batch*hiddenSize' : 'numLayers*batch*hiddenSize';
-    const h = checkFloat32Length(`${name}.h`, st.h, this.start.h.length, what);
-    const c = this.hasCellState
-      ? checkFloat32Length(`${name}.c`, (st as Partial<LSTMState>).c, this.start.c.length, what)
-      : this.start.c;
-    return { h, c };
   }
 }

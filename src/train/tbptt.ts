@@ -12,15 +12,14 @@
  * carried state is h (and c for LSTM), each [L, B, H] with L = 1 for a cell or runner and
  * L = numLayers for a stack (unidirectional only: a reverse direction needs the whole stream).
  */
-import { RecurrentCell, type CellState, type LSTMState } from '../cells/cell.js';
-import { RecurrentStack } from '../modules/rnn.js';
-import {
-  SequenceRunner, type BackwardInput, type BackwardResult, type RunResult,
-} from '../runner/sequence-runner.js';
-import { checkFloat32Length, checkObject, checkPositiveInt, describe } from '../core/validate.js';
+import type { RecurrentCell } from '../cells/cell.js';
+import type { CellState, StateArrays, StateShape } from '../cells/state.js';
+import type { BackwardInput, BackwardResult, RecurrentModule, RunResult } from '../layers/module.js';
+import { asModule } from '../layers/sequence-runner.js';
+import { checkObject, checkPositiveInt } from '../core/validate.js';
 
 /** What TruncatedBPTT unrolls: a cell (wrapped in its own SequenceRunner), a runner, or a stack. */
-export type TBPTTModule<S extends CellState> = RecurrentCell<S> | SequenceRunner<S> | RecurrentStack<S>;
+export type TBPTTModule<S extends CellState> = RecurrentCell<S> | RecurrentModule<S>;
 
 /** Options of `new TruncatedBPTT(...)`. */
 export interface TruncatedBPTTOptions<S extends CellState> {
@@ -51,7 +50,7 @@ export interface TruncatedBPTTOptions<S extends CellState> {
  */
 export class TruncatedBPTT<S extends CellState> {
   /** The unrolled module: the runner or stack given, or a new SequenceRunner over the cell given. */
-  readonly module: SequenceRunner<S> | RecurrentStack<S>;
+  readonly module: RecurrentModule<S>;
   /** Batch size B. */
   readonly batch: number;
   /** L: state rows per batch entry (numLayers for a stack, else 1). */
@@ -60,8 +59,9 @@ export class TruncatedBPTT<S extends CellState> {
   readonly hiddenSize: number;
   /** Whether the state has a cell part c (LSTM). */
   readonly hasCellState: boolean;
-  private readonly start: { h: Float32Array; c: Float32Array };
-  private readonly carried: { h: Float32Array; c: Float32Array };
+  private readonly shape: StateShape;
+  private readonly start: StateArrays;
+  private readonly carried: StateArrays;
   private pending = false;
   private stepCount = 0;
 
@@ -70,32 +70,22 @@ export class TruncatedBPTT<S extends CellState> {
    * @param options batch size and optional initial state; see TruncatedBPTTOptions
    */
   constructor(module: TBPTTModule<S>, options: TruncatedBPTTOptions<S>) {
-    if (module instanceof RecurrentCell) {
-      this.module = new SequenceRunner(module);
-    } else if (module instanceof SequenceRunner || module instanceof RecurrentStack) {
-      this.module = module;
-    } else {
-      throw new TypeError(`module: expected a cell, a SequenceRunner or an LSTM/GRU stack, got ${describe(module)}`);
-    }
-    if (this.module instanceof RecurrentStack && this.module.bidirectional) {
+    const m = this.module = asModule('module', module);
+    if (m.numDirections !== 1) {
       throw new RangeError('module: expected a unidirectional stack (a reverse direction needs the whole stream), got bidirectional: true');
     }
-    checkObject('TruncatedBPTT options', options);
-    this.batch = checkPositiveInt('batch', options.batch);
-    const m = this.module;
-    this.layers = m instanceof RecurrentStack ? m.numLayers : 1;
-    this.hiddenSize = m instanceof RecurrentStack ? m.hiddenSize : m.cell.hiddenSize;
-    this.hasCellState = m instanceof RecurrentStack ? m.hasCellState : m.cell.hasCellState;
-    const n = this.stateLength;
-    this.start = { h: new Float32Array(n), c: new Float32Array(this.hasCellState ? n : 0) };
-    this.carried = { h: new Float32Array(n), c: new Float32Array(this.hasCellState ? n : 0) };
-    if (options.initialState !== undefined) this.copyStateInto(this.start, 'initialState', options.initialState);
+    const o = checkObject('TruncatedBPTT options', options);
+    this.batch = checkPositiveInt('batch', o.batch);
+    this.layers = m.numLayers;
+    this.hiddenSize = m.hiddenSize;
+    this.hasCellState = m.hasCellState;
+    this.shape = m.stateShape;
+    const n = this.shape.length(this.batch), nc = this.hasCellState ? n : 0;
+    this.start = { h: new Float32Array(n), c: new Float32Array(nc) };
+    this.carried = { h: new Float32Array(n), c: new Float32Array(nc) };
+    const init = o.initialState;
+    if (init !== undefined) copyInto(this.start, this.shape.read('initialState', init, this.batch));
     this.reset();
-  }
-
-  /** Elements of h (and of c): L·B·H. */
-  private get stateLength(): number {
-    return this.layers * this.batch * this.hiddenSize;
   }
 
   /**
@@ -145,16 +135,14 @@ export class TruncatedBPTT<S extends CellState> {
    * given to the constructor) and the step count to 0; a kept chunk can no longer be backpropagated.
    */
   reset(): void {
-    this.carried.h.set(this.start.h);
-    this.carried.c.set(this.start.c);
+    copyInto(this.carried, this.start);
     this.pending = false;
     this.stepCount = 0;
   }
 
   /** The carried state, h (and c), each [L, B, H]: a copy. */
   get state(): S {
-    const s = this.hasCellState ? { h: this.carried.h.slice(), c: this.carried.c.slice() } : { h: this.carried.h.slice() };
-    return s as S;
+    return this.shape.wrap(this.carried.h.slice(), this.carried.c.slice());
   }
 
   /**
@@ -162,7 +150,7 @@ export class TruncatedBPTT<S extends CellState> {
    * gradient still kept from the last forward remains valid for that chunk.
    */
   set state(s: S) {
-    this.copyStateInto(this.carried, 'state', s);
+    copyInto(this.carried, this.shape.read('state', s, this.batch));
   }
 
   /** Time steps fed since construction or the last reset(). */
@@ -172,22 +160,18 @@ export class TruncatedBPTT<S extends CellState> {
 
   /** The carried buffers as the module's initialState (the module copies them into its tape). */
   private carriedView(): S {
-    return (this.hasCellState ? { h: this.carried.h, c: this.carried.c } : { h: this.carried.h }) as S;
+    return this.shape.wrap(this.carried.h, this.carried.c);
   }
 
   private advance(res: RunResult<S>, chunk: Float32Array): void {
-    this.carried.h.set(res.finalState.h);
-    if (this.hasCellState) this.carried.c.set((res.finalState as LSTMState).c);
-    const inputSize = this.module instanceof RecurrentStack ? this.module.inputSize : this.module.cell.inputSize;
-    this.stepCount += chunk.length / (this.batch * inputSize);
+    const f = res.finalState as Partial<StateArrays>;
+    this.carried.h.set(f.h!);
+    if (this.hasCellState) this.carried.c.set(f.c!);
+    this.stepCount += chunk.length / (this.batch * this.module.inputSize);
   }
+}
 
-  private copyStateInto(dst: { h: Float32Array; c: Float32Array }, name: string, s: unknown): void {
-    const st = checkObject(name, s);
-    const n = this.stateLength, what = this.layers === 1 ? 'batch*hiddenSize' : 'numLayers*batch*hiddenSize';
-    const h = checkFloat32Length(`${name}.h`, st.h, n, what);
-    const c = this.hasCellState ? checkFloat32Length(`${name}.c`, st.c, n, what) : null;
-    dst.h.set(h);
-    if (c !== null) dst.c.set(c);
-  }
+function copyInto(dst: StateArrays, src: StateArrays): void {
+  dst.h.set(src.h);
+  dst.c.set(src.c);
 }

@@ -1,7 +1,14 @@
 /**
- * Loading the PyTorch float64 reference fixtures (test/fixtures, copied from shared/fixtures,
- * made by shared/fixtures/generate.py) and comparing against them with the bar of
- * shared/fixtures/README.md: max |error| ≤ max(4 × torchFloat32Error, 1e-6 × max(1, max|ref|)).
+ * Loading the PyTorch float64 reference fixtures in test/fixtures and comparing against them.
+ *
+ * The fixtures are made by scripts in test/fixtures (see test/fixtures/README.md), run from the
+ * repository root with /usr/bin/python3 and PyTorch:
+ *   kind "native" (the library's LSTM and GRU equations): test/fixtures/make_cells.py
+ *   kind "torch" (real torch.nn modules, through fromPyTorch): test/fixtures/make_torch_modules.py
+ * Each array holds PyTorch autograd's float64 result, and torchFloat32Error how far PyTorch's own
+ * float32 run of the same computation lands from it. The bar for every array:
+ * max |error| ≤ max(4 × torchFloat32Error, 1e-6 × max(1, max|ref|)), four times PyTorch's own float32
+ * error with a floor of about eight float32 ulps of the array's largest value.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -67,7 +74,7 @@ export function fixtureNames(kind: 'native' | 'torch'): string[] {
 
 export const f32 = (a: number[]): Float32Array => Float32Array.from(a);
 
-/** The bar of shared/fixtures/README.md for one array. */
+/** The bar for one array: max(4 × torchFloat32Error, 1e-6 × max(1, max|ref|)). */
 export function tolerance(reference: ArrayLike<number>, torchErr: number): number {
   let maxRef = 0;
   for (let i = 0; i < reference.length; i++) maxRef = Math.max(maxRef, Math.abs(reference[i]!));
@@ -112,6 +119,9 @@ export class RatioReport {
       if (!cur || r.ratio > cur.ratio) byKey.set(k, { ratio: r.ratio, array: r.array });
     }
     const lines = [...byKey.entries()].map(([k, v]) => `  ${k.padEnd(44)} worst error/bar ${v.ratio.toFixed(3)} (${v.array})`);
+    const worst = [...byKey.entries()].reduce<[string, { ratio: number; array: string }] | undefined>(
+      (w, e) => (w && w[1].ratio >= e[1].ratio ? w : e), undefined);
+    if (worst) lines.push(`  worst overall: ${worst[1].ratio.toFixed(3)} (${worst[0]} ${worst[1].array})`);
     console.log(`${title}\n${lines.join('\n')}`);
   }
 }

@@ -31,10 +31,10 @@ function trainStep(m: Model, k: number): number {
   const x = randn(T * B * I, 1000 + k), target = randn(T * B * O, 2000 + k);
   m.opt.zeroGrad();
   const { outputs } = m.rnn.forward(x, { batch: B });
-  const { y, tape } = m.head.forward(outputs, T * B);
-  const dy = new Float32Array(y.length);
-  const loss = mseLoss(y, target, dy);
-  m.rnn.backward({ dOutputs: m.head.backward(tape, dy) });
+  const f = m.head.forward(outputs, T * B);
+  const dy = new Float32Array(f.y.length);
+  const loss = mseLoss(f.y, target, dy);
+  m.rnn.backward({ dOutputs: m.head.backward(f, dy) });
   m.opt.step();
   return loss;
 }

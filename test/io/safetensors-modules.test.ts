@@ -1,7 +1,7 @@
 /**
  * safetensors with the modules: the nn.LSTM(3, 4) state dict inside test/fixtures/
- * torch_small.safetensors (written by PyTorch and the reference safetensors package, see
- * make_safetensors.py) loads with LSTM.fromPyTorch and comes back bit for bit; and
+ * torch_small.safetensors (written by test/fixtures/make_safetensors.py from PyTorch's tensors)
+ * loads with LSTM.fromPyTorch and comes back bit for bit; and
  * saveSafetensors(rnn.stateDict()) → loadSafetensors → fromPyTorch rebuilds a module whose
  * outputs are bitwise those of the original.
  */

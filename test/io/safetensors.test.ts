@@ -1,7 +1,7 @@
 /**
  * safetensors reading and writing: bit-exact round trips, the byte layout against a file built by
- * hand from the spec, F16/BF16/F64 decoding, every malformed-file error, and a golden file written
- * by PyTorch with the reference safetensors package (test/fixtures/make_safetensors.py).
+ * hand from the spec, F16/BF16/F64 decoding, every malformed-file error, and a golden file of
+ * PyTorch tensors written by test/fixtures/make_safetensors.py (the format by hand, PyTorch only).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -381,7 +381,7 @@ describe('saveSafetensors argument checks', () => {
   });
 });
 
-describe('golden file written by PyTorch + safetensors (test/fixtures/make_safetensors.py)', () => {
+describe('golden file of PyTorch tensors (test/fixtures/make_safetensors.py)', () => {
   interface Golden {
     metadata: Record<string, string>;
     tensors: Record<string, { dtype: string; shape: number[]; values: (number | string)[]; f32_bits: number[] }>;

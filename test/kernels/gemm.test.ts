@@ -4,7 +4,8 @@
  * on and off, and a size where the block must not touch what lies outside it.
  */
 import { describe, expect, it } from 'vitest';
-import { gemmNN, gemmNT, gemmReference, gemmTN, Random } from '../../src/index.js';
+import { Random } from '../../src/index.js';
+import { gemmNN, gemmNT, gemmReference, gemmTN } from '../../src/kernels/index.js';
 
 type Kernel = typeof gemmNN;
 const variants: [string, Kernel, boolean, boolean][] = [

@@ -1,8 +1,9 @@
 /**
- * Exact PyTorch interop: every kind "torch" fixture (real torch.nn modules: LSTMCell, GRUCell,
- * LSTM, GRU, 2-layer bidirectional, packed variable-length, packed bidirectional GRU) loaded with
- * fromPyTorch from PyTorch's own state dict; outputs, final states, dInputs, dInitialState and every
- * gradient by PyTorch key (gradDict) within the bar of shared/fixtures/README.md.
+ * Exact PyTorch interop: every kind "torch" fixture (test/fixtures/make_torch_modules.py: real
+ * torch.nn modules, LSTMCell, GRUCell, LSTM, GRU, 2-layer bidirectional, packed variable-length,
+ * packed bidirectional GRU) loaded with fromPyTorch from PyTorch's own state dict; outputs, final
+ * states, dInputs, dInitialState and every gradient by PyTorch key (gradDict) within the bar of
+ * test/helpers/fixtures.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import {

@@ -4,7 +4,7 @@
  * all-or-nothing loading, clear errors).
  */
 import { describe, expect, it } from 'vitest';
-import { Linear, LinearTape } from '../../src/nn/linear.js';
+import { Linear, type LinearForward } from '../../src/nn/linear.js';
 import { gradCheck } from '../../src/gradcheck.js';
 import { randn } from '../helpers/cells.js';
 
@@ -78,10 +78,10 @@ describe('Linear: forward and backward', () => {
       const fc = new Linear({ inFeatures: I, outFeatures: O, bias, seed: B + I });
       const x = randn(B * I, 1), dy = randn(B * O, 2);
       const ref = naive(fc, x, dy, B);
-      const { y, tape } = fc.forward(x, B);
-      expectClose(y, ref.y, 1e-6);
-      expect(Array.from(fc.run(x, B))).toEqual(Array.from(y));
-      const dx = fc.backward(tape, dy);
+      const f = fc.forward(x, B);
+      expectClose(f.y, ref.y, 1e-6);
+      expect(Array.from(fc.run(x, B))).toEqual(Array.from(f.y));
+      const dx = fc.backward(f, dy);
       expectClose(dx, ref.dx, 1e-6);
       expectClose(fc.grads.weight, ref.dW, 1e-6);
       if (bias) expectClose(fc.grads.bias!, ref.db, 1e-6);
@@ -91,10 +91,10 @@ describe('Linear: forward and backward', () => {
   it('backward adds into grads; zeroGrad clears them', () => {
     const fc = new Linear({ inFeatures: 3, outFeatures: 2, seed: 1 });
     const x = randn(6, 1), dy = randn(4, 2);
-    const { tape } = fc.forward(x, 2);
-    fc.backward(tape, dy);
+    const f = fc.forward(x, 2);
+    fc.backward(f, dy);
     const once = fc.grads.weight.slice(), onceB = fc.grads.bias!.slice();
-    fc.backward(tape, dy);
+    fc.backward(f, dy);
     expectClose(fc.grads.weight, once.map((v) => 2 * v), 1e-6);
     expectClose(fc.grads.bias!, onceB.map((v) => 2 * v), 1e-6);
     fc.zeroGrad();
@@ -105,9 +105,9 @@ describe('Linear: forward and backward', () => {
     const fc = new Linear({ inFeatures: 3, outFeatures: 2, seed: 1 });
     const x = randn(3, 1), dy = randn(2, 2);
     const ref = naive(fc, x, dy, 1);
-    const { tape } = fc.forward(x, 1);
+    const f = fc.forward(x, 1);
     x.fill(100);
-    fc.backward(tape, dy);
+    fc.backward(f, dy);
     expectClose(fc.grads.weight, ref.dW, 1e-6);
   });
 
@@ -122,9 +122,10 @@ describe('Linear: forward and backward', () => {
       return s;
     };
     const backward = (): void => {
-      const { y, tape } = fc.forward(x, B);
+      const f = fc.forward(x, B);
+      const y = f.y;
       const dy = y.map((v, i) => c[i]! + v);
-      dxGrad.set(fc.backward(tape, dy));
+      dxGrad.set(fc.backward(f, dy));
     };
     const r = gradCheck({
       params: [...fc.parameters(), { name: 'x', value: x, grad: dxGrad }],
@@ -139,11 +140,16 @@ describe('Linear: forward and backward', () => {
     expect(() => fc.forward(new Float32Array(10), 3)).toThrow('x: expected length batch*inFeatures = 12, got 10');
     expect(() => fc.run(new Float64Array(12) as never, 3)).toThrow('x: expected a Float32Array, got Float64Array(12)');
     expect(() => fc.run(new Float32Array(12), 0)).toThrow('batch: expected a positive integer, got 0');
-    const { tape } = fc.forward(new Float32Array(12), 3);
-    expect(() => fc.backward(tape, new Float32Array(5))).toThrow('dy: expected length batch*outFeatures = 6, got 5');
+    const f = fc.forward(new Float32Array(12), 3);
+    expect(() => fc.backward(f, new Float32Array(5))).toThrow('dy: expected length batch*outFeatures = 6, got 5');
     const other = new Linear({ inFeatures: 4, outFeatures: 2 });
-    expect(() => other.backward(tape, new Float32Array(6))).toThrow("tape: expected the tape of this layer's forward(), got object");
-    expect(() => fc.backward({} as LinearTape, new Float32Array(6))).toThrow('tape: expected the tape');
+    expect(() => other.backward(f, new Float32Array(6))).toThrow("forward: expected the result of this layer's forward(), got object");
+    expect(() => fc.backward({} as LinearForward, new Float32Array(6))).toThrow("forward: expected the result of this layer's forward()");
+    expect(() => fc.backward(null as never, new Float32Array(6))).toThrow("forward: expected the result of this layer's forward(), got null");
+    // Code written before 0.2 passed the tape itself; that still works at run time.
+    const legacy = (f as unknown as { tape: LinearForward }).tape;
+    expect(Array.from(fc.backward(legacy, new Float32Array(6)))).toEqual(Array.from(fc.backward(f, new Float32Array(6))));
+    fc.zeroGrad();
     expect(fc.grads.weight.every((v) => v === 0)).toBe(true);
   });
 });
@@ -159,8 +165,8 @@ describe('Linear: state dict', () => {
     expect(Array.from(sd.weight!.data)).toEqual(Array.from(fc.params.weight));
     sd.weight!.data[0] = 42;
     expect(fc.params.weight[0]).not.toBe(42);
-    const { tape } = fc.forward(randn(3, 1), 1);
-    fc.backward(tape, randn(2, 2));
+    const f = fc.forward(randn(3, 1), 1);
+    fc.backward(f, randn(2, 2));
     const gd = fc.gradDict();
     expect(gd.weight!.shape).toEqual([2, 3]);
     expect(Array.from(gd.bias!.data)).toEqual(Array.from(fc.grads.bias!));

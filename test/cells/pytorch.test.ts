@@ -387,7 +387,7 @@ describe("a GRU from PyTorch's state dict computes PyTorch's equations", () => {
       naive.params.weightHh.set(sd.weight_hh!.data);
       if (bias) { naive.params.biasIh!.set(sd.bias_ih!.data); naive.params.biasHh!.set(sd.bias_hh!.data); }
       expect(maxAbsDiff(naive.step(x, { h }, B).h, ref)).toBeGreaterThan(1e-2);
-      // And a seed-form (reset before) cell with the converted weights also differs.
+      // And a default-form GRU cell (reset before the recurrent matmul) with the converted weights also differs.
       const before = new GRUCell({ inputSize: I, hiddenSize: H, bias, resetAfter: false });
       before.loadStateDict(sd);
       expect(maxAbsDiff(before.step(x, { h }, B).h, ref)).toBeGreaterThan(1e-3);

@@ -6,7 +6,7 @@
  * [H, 2H)) of weight_ih, weight_hh, bias_ih and bias_hh are negated. Import and export negate
  * those rows; gradients negate the same way (∂L/∂(−w) = −∂L/∂w). Negation is exact.
  */
-import type { CellParams } from '../cells/cell.js';
+import type { CellParams } from './params.js';
 import type { Tensor } from '../core/tensor.js';
 import { formatShape, readTensorInput } from '../core/tensor-input.js';
 

@@ -1,8 +1,12 @@
 /**
  * Parity with PyTorch (float64 autograd) on the library's own equations: every kind "native"
- * fixture, through both paths, the SequenceRunner and manual stepping with cell.forward/backward.
- * Outputs, final state, dInputs, dInitialState and every parameter gradient each within the bar of
- * shared/fixtures/README.md. The worst error/bar ratio per fixture and path is printed.
+ * fixture (test/fixtures/make_cells.py: the LSTM of Hochreiter & Schmidhuber 1997 with the forget
+ * gate of Gers et al. 2000; the GRU of Cho et al. 2014, by default
+ * n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ h + z ⊙ n, and with resetAfter
+ * n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))), through both paths, the SequenceRunner and
+ * manual stepping with cell.forward/backward. Outputs, final state, dInputs, dInitialState and
+ * every parameter gradient each within the bar of test/helpers/fixtures.ts. The worst error/bar
+ * ratio per fixture and path is printed.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { GRUCell, LSTMCell, SequenceRunner, type CellState, type LSTMState, type RecurrentCell } from '../../src/index.js';
@@ -64,7 +68,7 @@ function viaManualSteps(fx: NativeFixture, cell: RecurrentCell<CellState>): Fixt
 
 const paths = { runner: viaRunner, manual: viaManualSteps } as const;
 
-describe('native fixtures (the seed equations) match PyTorch float64', () => {
+describe('native fixtures (the library\'s LSTM and GRU equations) match PyTorch float64', () => {
   const names = fixtureNames('native');
   it('finds the native fixtures', () => {
     expect(names.length).toBeGreaterThanOrEqual(9);

@@ -1,0 +1,186 @@
+/**
+ * BidirectionalLayer: two runners over the same input, one forward in time and one reversed,
+ * their outputs side by side (PyTorch's bidirectional layer).
+ *
+ * The reverse direction runs each entry's own steps backwards: for an entry of length len, its
+ * step t sees x[len − 1 − t], so it starts at the entry's last real step (PyTorch's packed
+ * semantics). Shapes: inputs [T, B, I]; outputs [T, B, 2·H], forward features then reverse;
+ * states [2, B, H], forward direction first.
+ */
+import type { RecurrentCell } from '../cells/cell.js';
+import type { CellState, StateArrays } from '../cells/state.js';
+import type { Parameter, Tensor } from '../core/tensor.js';
+import type { TensorInput } from '../core/tensor-input.js';
+import {
+  RecurrentModule, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type RunRequest,
+} from './module.js';
+import { SequenceRunner } from './sequence-runner.js';
+
+/** A layer of two directions, each a SequenceRunner over its own cell. */
+export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers = 1;
+  readonly numDirections = 2;
+  readonly hasCellState: boolean;
+  /** The forward-in-time runner, then the reverse one. */
+  readonly runners: readonly [SequenceRunner<S>, SequenceRunner<S>];
+  /** The last forward's sizes and lengths, for backward. */
+  private last: Sequence | null = null;
+
+  /** @param forward the cell run forward in time; @param reverse the cell run backwards (same sizes) */
+  constructor(forward: RecurrentCell<S>, reverse: RecurrentCell<S>) {
+    super();
+    this.runners = [new SequenceRunner(forward), new SequenceRunner(reverse)];
+    if (reverse.inputSize !== forward.inputSize || reverse.hiddenSize !== forward.hiddenSize
+      || reverse.hasCellState !== forward.hasCellState) {
+      throw new RangeError('reverse: expected a cell of the same kind and sizes as forward');
+    }
+    this.inputSize = forward.inputSize;
+    this.hiddenSize = forward.hiddenSize;
+    this.hasCellState = forward.hasCellState;
+  }
+
+  /** [forward cell, reverse cell]. */
+  get cells(): readonly RecurrentCell<S>[] {
+    return [this.runners[0].cell, this.runners[1].cell];
+  }
+
+  /** Both cells' parameters, the reverse's named `reverse.*`. */
+  parameters(): Parameter[] {
+    return [...this.runners[0].parameters(), ...this.runners[1].parameters().map((p) => ({ ...p, name: `reverse.${p.name}` }))];
+  }
+
+  /** PyTorch's keys of a one-layer bidirectional module: weight_ih_l0, …, weight_ih_l0_reverse, …. */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.runners.forEach((r, d) => {
+      for (const [k, v] of Object.entries(r.stateDict())) out[`${k}_l0${d === 1 ? '_reverse' : ''}`] = v;
+    });
+    return out;
+  }
+
+  /** Loads the keys of stateDict(); all or nothing. */
+  loadStateDict(stateDict: Record<string, TensorInput>): void {
+    const parts = this.runners.map(() => ({} as Record<string, TensorInput>));
+    const own = Object.keys(stateDict);
+    for (const key of own) {
+      const m = /^(.*)_l0(_reverse)?$/.exec(key);
+      if (m === null) throw new RangeError(`stateDict: unexpected key "${key}"`);
+      parts[m[2] === undefined ? 0 : 1]![m[1]!] = stateDict[key]!;
+    }
+    // Check both before loading either: a cell checks everything before it changes anything.
+    const backup = this.runners[0].stateDict();
+    this.runners[0].loadStateDict(parts[0]!);
+    try {
+      this.runners[1].loadStateDict(parts[1]!);
+    } catch (err) {
+      this.runners[0].loadStateDict(backup);
+      throw err;
+    }
+  }
+
+  /** @internal */
+  forwardRequest(req: RunRequest, keep: boolean): ForwardOutcome {
+    const { steps: T, batch: B, lengths } = req, H = this.hiddenSize, n = B * H;
+    const outputs = new Float32Array(T * B * 2 * H);
+    const h = new Float32Array(2 * n), c = new Float32Array(this.hasCellState ? 2 * n : 0);
+    for (let d = 0; d < 2; d++) {
+      const inputs = d === 0 ? req.inputs : reverseWithin(req.inputs, T, B, this.inputSize, lengths);
+      const initial = req.initial === null ? null : stateRows(req.initial, d, n);
+      const r = this.runners[d]!.forwardRequest({ inputs, steps: T, batch: B, lengths, initial }, keep);
+      scatterDirection(outputs, r.outputs, d, H, req);
+      h.set(r.final.h, d * n);
+      if (this.hasCellState) c.set(r.final.c, d * n);
+    }
+    this.last = { steps: T, batch: B, lengths };
+    return { outputs, final: { h, c } };
+  }
+
+  /** @internal */
+  backwardRequest(up: BackwardRequest): BackwardOutcome {
+    const { steps: T, batch: B, lengths } = this.last!, H = this.hiddenSize, n = B * H;
+    const results = this.runners.map((runner, d) => {
+      let dOutputs: Float32Array | null = null;
+      if (up.dOutputs !== null) {
+        dOutputs = new Float32Array(T * n);
+        gatherDirection(dOutputs, up.dOutputs, d, H, this.last!);
+      }
+      return runner.backwardRequest({
+        dOutputs,
+        dh: up.dh === null ? null : up.dh.subarray(d * n, (d + 1) * n),
+        dc: up.dc === null ? null : up.dc.subarray(d * n, (d + 1) * n),
+      });
+    });
+    // dX = dX_forward + (dX_reverse un-reversed per entry)
+    const dInputs = results[0]!.dInputs;
+    addReversed(dInputs, results[1]!.dInputs, T, B, this.inputSize, lengths);
+    const h = new Float32Array(2 * n), c = new Float32Array(this.hasCellState ? 2 * n : 0);
+    results.forEach((r, d) => {
+      h.set(r.initial.h, d * n);
+      if (this.hasCellState) c.set(r.initial.c, d * n);
+    });
+    return { dInputs, initial: { h, c } };
+  }
+}
+
+/** Rows block d of a state [R, B, H] (views), n = B·H. */
+function stateRows(s: StateArrays, d: number, n: number): StateArrays {
+  return { h: s.h.subarray(d * n, (d + 1) * n), c: s.c.length === 0 ? s.c : s.c.subarray(d * n, (d + 1) * n) };
+}
+
+/** out[t, b] = x[len_b − 1 − t, b] for t < len_b, zero after: x [T, B, F] reversed per entry. */
+function reverseWithin(x: Float32Array, T: number, B: number, F: number, lengths: Int32Array | null): Float32Array {
+  const out = new Float32Array(T * B * F);
+  for (let b = 0; b < B; b++) {
+    const len = lengths === null ? T : lengths[b]!;
+    for (let t = 0; t < len; t++) {
+      const src = ((len - 1 - t) * B + b) * F;
+      out.set(x.subarray(src, src + F), (t * B + b) * F);
+    }
+  }
+  return out;
+}
+
+/** A batch's steps, size and per-entry lengths. */
+interface Sequence {
+  readonly steps: number;
+  readonly batch: number;
+  readonly lengths: Int32Array | null;
+}
+
+/** Y[t, b, d·H : (d+1)·H] = out (the reverse direction's out un-reversed per entry); Y [T, B, 2H]. */
+function scatterDirection(Y: Float32Array, out: Float32Array, d: number, H: number, seq: Sequence): void {
+  const { steps: T, batch: B, lengths } = seq;
+  for (let b = 0; b < B; b++) {
+    const len = lengths === null ? T : lengths[b]!;
+    for (let t = 0; t < len; t++) {
+      const src = d === 0 ? t : len - 1 - t;
+      Y.set(out.subarray((src * B + b) * H, (src * B + b + 1) * H), ((t * B + b) * 2 + d) * H);
+    }
+  }
+}
+
+/** Adjoint of scatterDirection: dOut [T, B, H] of direction d from dY [T, B, 2H]. */
+function gatherDirection(dOut: Float32Array, dY: Float32Array, d: number, H: number, seq: Sequence): void {
+  const { steps: T, batch: B, lengths } = seq;
+  for (let b = 0; b < B; b++) {
+    const len = lengths === null ? T : lengths[b]!;
+    for (let t = 0; t < len; t++) {
+      const dst = d === 0 ? t : len - 1 - t;
+      const src = ((t * B + b) * 2 + d) * H;
+      dOut.set(dY.subarray(src, src + H), (dst * B + b) * H);
+    }
+  }
+}
+
+/** Adjoint of reverseWithin, accumulated: dst[len_b − 1 − t, b] += src[t, b]. */
+function addReversed(dst: Float32Array, src: Float32Array, T: number, B: number, F: number, lengths: Int32Array | null): void {
+  for (let b = 0; b < B; b++) {
+    const len = lengths === null ? T : lengths[b]!;
+    for (let t = 0; t < len; t++) {
+      const s = (t * B + b) * F, o = ((len - 1 - t) * B + b) * F;
+      for (let f = 0; f < F; f++) dst[o + f] += src[s + f]!;
+    }
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The module interface: what a SequenceRunner (one layer, one direction), a BidirectionalLayer
+ * and an LSTM/GRU stack all answer, so that training loops, TruncatedBPTT, StreamingRunner and
+ * save/load treat them alike. A runner is a one-layer, one-direction stack.
+ *
+ * Shapes (L = numLayers, D = numDirections, H = hiddenSize, B = batch, T = steps):
+ *   inputs [T, B, I] time-major, outputs [T, B, D·H] (forward direction's H features, then the
+ *   reverse's); states h (and c for LSTM) [L·D, B, H], layer-major, forward direction before
+ *   reverse (PyTorch's h_n layout; [B, H] for a runner).
+ *
+ * Every public call reads its arguments once, checks them, and passes the checked snapshot down;
+ * a stack's layers take that snapshot without checking it again.
+ */
+import type { RecurrentCell } from '../cells/cell.js';
+import { StateShape, type CellState, type StateArrays } from '../cells/state.js';
+import type { Parameter, Tensor } from '../core/tensor.js';
+import type { TensorInput } from '../core/tensor-input.js';
+import { checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkPositiveInt } from '../core/validate.js';
+
+/** Options of `run` and `forward`. */
+export interface RunOptions<S extends CellState> {
+  /** Batch size B; `inputs.length` must be a non-zero multiple of B·inputSize. */
+  batch: number;
+  /** State before the first step, each [L·D, B, H]; zeros when omitted. */
+  initialState?: S;
+  /**
+   * Optional per-entry sequence lengths, each an integer in 1..T (any order): PyTorch's packed
+   * sequence semantics. Entry b runs steps 0..lengths[b]−1 (the reverse direction starts at its
+   * own last step); its outputs after that are zero, its final state is its state after its own
+   * last step, and padding is inert: any value there changes no output, state or gradient.
+   */
+  lengths?: ArrayLike<number>;
+}
+
+/** What `run` and `forward` return (arrays owned by the caller). */
+export interface RunResult<S extends CellState> {
+  /** [T, B, D·H] the last layer's hidden state after every step (zero past an entry's length). */
+  outputs: Float32Array;
+  /** State after the last step (for each entry, after its own last step), each [L·D, B, H]. */
+  finalState: S;
+}
+
+/** Upstream gradients for `backward`; either may be omitted (zero). */
+export interface BackwardInput<S extends CellState> {
+  /** [T, B, D·H] gradient with respect to outputs (ignored at padded positions). */
+  dOutputs?: Float32Array;
+  /** Gradient with respect to the final state, each [L·D, B, H]; a missing member counts as zero. */
+  dFinalState?: Partial<S>;
+}
+
+/** What `backward` returns (arrays owned by the caller). */
+export interface BackwardResult<S extends CellState> {
+  /** [T, B, I] gradient with respect to inputs (zero at padded positions). */
+  dInputs: Float32Array;
+  /** Gradient with respect to the initial state, each [L·D, B, H]. */
+  dInitialState: S;
+}
+
+/** @internal A checked run: the inputs, sizes, lengths and initial state, read once. */
+export interface RunRequest {
+  readonly inputs: Float32Array;
+  readonly steps: number;
+  readonly batch: number;
+  readonly lengths: Int32Array | null;
+  /** h and c [R, B, H] (c empty without a cell state), or null for zeros. */
+  readonly initial: StateArrays | null;
+}
+
+/** @internal Checked upstream gradients: null members are zero. */
+export interface BackwardRequest {
+  readonly dOutputs: Float32Array | null;
+  readonly dh: Float32Array | null;
+  readonly dc: Float32Array | null;
+}
+
+/** @internal What a forward request returns: outputs [T, B, D·H] and the final h, c [R, B, H]. */
+export interface ForwardOutcome {
+  outputs: Float32Array;
+  final: StateArrays;
+}
+
+/** @internal What a backward request returns: dInputs [T, B, I] and dh_0, dc_0 [R, B, H]. */
+export interface BackwardOutcome {
+  dInputs: Float32Array;
+  initial: StateArrays;
+}
+
+/** Base of SequenceRunner, BidirectionalLayer and the LSTM/GRU stacks. */
+export abstract class RecurrentModule<S extends CellState> {
+  /** Input features I. */
+  abstract readonly inputSize: number;
+  /** Hidden features H of each direction. */
+  abstract readonly hiddenSize: number;
+  /** L: stacked layers (1 for a runner or a single layer). */
+  abstract readonly numLayers: number;
+  /** D: 2 for a bidirectional module, else 1. */
+  abstract readonly numDirections: number;
+  /** True for LSTM (state {h, c}), false for GRU (state {h}). */
+  abstract readonly hasCellState: boolean;
+  /** The cells, index layer·D + direction (direction 1 = reverse). */
+  abstract readonly cells: readonly RecurrentCell<S>[];
+  /** The last kept forward's sizes, and whether its backward is still to come. */
+  private kept: { steps: number; batch: number } | null = null;
+  private pending = false;
+
+  /** Output features per step: D·H. */
+  get outputSize(): number {
+    return this.numDirections * this.hiddenSize;
+  }
+
+  /** @internal The state's shape: R = L·D rows per batch entry. */
+  get stateShape(): StateShape {
+    const L = this.numLayers, D = this.numDirections;
+    const name = [L > 1 ? 'numLayers' : '', D > 1 ? 'numDirections' : ''].filter((f) => f !== '').join('*');
+    return new StateShape(this.hasCellState, this.hiddenSize, L * D, name);
+  }
+
+  /** Inference: outputs [T, B, D·H] and the final state. Invalidates a kept forward. */
+  run(inputs: Float32Array, options: RunOptions<S>): RunResult<S> {
+    const req = this.readRun(inputs, options);
+    this.pending = false;
+    return this.result(this.forwardRequest(req, false));
+  }
+
+  /** Same result as `run`, and keeps what one `backward` needs. */
+  forward(inputs: Float32Array, options: RunOptions<S>): RunResult<S> {
+    const req = this.readRun(inputs, options);
+    this.pending = false;
+    const out = this.forwardRequest(req, true);
+    this.kept = { steps: req.steps, batch: req.batch };
+    this.pending = true;
+    return this.result(out);
+  }
+
+  /**
+   * Backprop through time (and layers) of the last `forward`: adds parameter gradients into the
+   * cells' grads and returns the gradients with respect to the inputs and the initial state.
+   */
+  backward(upstream: BackwardInput<S> = {}): BackwardResult<S> {
+    const kept = this.kept;
+    checkBackwardReady(kept, this.pending);
+    const up = checkObject('upstream', upstream);
+    const { steps: T, batch: B } = kept;
+    const shape = this.stateShape;
+    const dOut = up.dOutputs;
+    const dOutputs = dOut === undefined ? null
+      : checkFloat32Length('dOutputs', dOut, T * B * this.outputSize, this.outputLengthName);
+    const dFinal = up.dFinalState;
+    const d = dFinal === undefined ? { h: null, c: null } : shape.readPartial('dFinalState', dFinal, B);
+    this.pending = false;
+    const res = this.backwardRequest({ dOutputs, dh: d.h, dc: d.c });
+    return { dInputs: res.dInputs, dInitialState: shape.wrap(res.initial.h, res.initial.c) };
+  }
+
+  /** A zero state for `batch` entries: {h, c} (LSTM) or {h} (GRU), each [L·D, B, H]. */
+  initialState(batch: number): S {
+    return this.stateShape.zeros(checkPositiveInt('batch', batch));
+  }
+
+  /** Sets every cell's gradients to zero. */
+  zeroGrad(): void {
+    for (const c of this.cells) c.zeroGrad();
+  }
+
+  /** Every parameter with its gradient (the cells' own arrays). */
+  abstract parameters(): Parameter[];
+  /** The parameters under PyTorch's keys and conventions. New arrays. */
+  abstract stateDict(): Record<string, Tensor>;
+  /** Loads parameters under the keys of stateDict(); all or nothing. */
+  abstract loadStateDict(stateDict: Record<string, TensorInput>): void;
+
+  /** @internal Forward of a checked request; `keep` keeps what backwardRequest needs. */
+  abstract forwardRequest(req: RunRequest, keep: boolean): ForwardOutcome;
+  /** @internal Backward of the last kept forwardRequest. */
+  abstract backwardRequest(up: BackwardRequest): BackwardOutcome;
+
+  /** How messages spell the length of outputs. */
+  private get outputLengthName(): string {
+    return this.numDirections === 1 ? 'steps*batch*hiddenSize' : 'steps*batch*numDirections*hiddenSize';
+  }
+
+  /** @internal Reads run/forward arguments once and checks them. */
+  readRun(inputs: unknown, options: unknown): RunRequest {
+    const o = checkObject('options', options);
+    const batch = o.batch, init = o.initialState, lens = o.lengths;
+    const B = checkPositiveInt('batch', batch);
+    const I = this.inputSize;
+    const x = checkFloat32('inputs', inputs);
+    if (x.length === 0 || x.length % (B * I) !== 0) {
+      throw new RangeError(`inputs: expected a non-zero multiple of batch*inputSize = ${B * I}, got ${x.length}`);
+    }
+    const T = x.length / (B * I);
+    const initial = init === undefined ? null : this.stateShape.read('initialState', init, B);
+    const lengths = lens === undefined ? null : checkLengths(lens, T, B);
+    return { inputs: x, steps: T, batch: B, lengths, initial };
+  }
+
+  private result(out: ForwardOutcome): RunResult<S> {
+    return { outputs: out.outputs, finalState: this.stateShape.wrap(out.final.h, out.final.c) };
+  }
+}
