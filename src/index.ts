@@ -41,4 +41,5 @@ export {
   type Savable, type SavableModule, type SavableOptimizer, type ModelJSON, type JSONFloat, type PartConfig,
   type LSTMCellConfig, type GRUCellConfig, type LSTMConfig, type GRUConfig, type LinearConfig, type SGDConfig, type AdamConfig,
   type CustomModuleConfig, type CustomOptimizerConfig, type SaveModelOptions, type LoadModelOptions, type BuiltModule,
+  type PartKind, type BuildableClass, type BuildModelOptions, type ExpectedParts, type BuiltModel,
 } from './io/model.js';

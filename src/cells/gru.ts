@@ -15,7 +15,7 @@
 import { gemmNN, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
-import { checkObject, checkOptionalBoolean } from '../core/validate.js';
+import { checkConfig, checkObject, checkOptionalBoolean } from '../core/validate.js';
 import type { TensorInput } from '../core/tensor-input.js';
 import { inferCellSizes } from './pytorch.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
@@ -32,6 +32,9 @@ export interface GRUCellOptions extends CellOptions {
   resetAfter?: boolean;
 }
 
+/** A GRUCell's configuration: what `config()` returns and a saved model stores. */
+export interface GRUCellConfig { kind: 'GRUCell'; inputSize: number; hiddenSize: number; bias: boolean; resetAfter: boolean }
+
 /**
  * A gated recurrent unit. State {h}, [batch, H].
  *
@@ -45,9 +48,27 @@ export class GRUCell extends RecurrentCell<GRUState> {
   /** Which candidate form the cell computes; see GRUCellOptions.resetAfter. */
   readonly resetAfter: boolean;
 
+  /** The kind saved models store for this class. */
+  static readonly kind = 'GRUCell' as const;
+
   constructor(options: GRUCellOptions) {
     super(options, 3, 'GRUCell');
     this.resetAfter = checkOptionalBoolean('resetAfter', options.resetAfter, false);
+  }
+
+  /** The cell's configuration, a new plain object: `GRUCell.fromConfig` builds a cell like it. */
+  config(): GRUCellConfig {
+    return { kind: GRUCell.kind, inputSize: this.inputSize, hiddenSize: this.hiddenSize, bias: this.bias, resetAfter: this.resetAfter };
+  }
+
+  /**
+   * A cell of this configuration with freshly initialised weights (seed 0; load trained ones
+   * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
+   */
+  static fromConfig(config: GRUCellConfig): GRUCell {
+    checkConfig(config, GRUCell.kind, ['inputSize', 'hiddenSize', 'bias', 'resetAfter']);
+    const { inputSize, hiddenSize, bias, resetAfter } = config;
+    return new GRUCell({ inputSize, hiddenSize, bias, resetAfter });
   }
 
   /**

@@ -13,6 +13,7 @@
  */
 import { gemmNN, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
+import { checkConfig } from '../core/validate.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
 import type { LSTMState } from './state.js';
@@ -24,6 +25,9 @@ import { inferCellSizes } from './pytorch.js';
 
 /** Options of `new LSTMCell(...)`. */
 export type LSTMCellOptions = CellOptions;
+
+/** An LSTMCell's configuration: what `config()` returns and a saved model stores. */
+export interface LSTMCellConfig { kind: 'LSTMCell'; inputSize: number; hiddenSize: number; bias: boolean }
 
 /**
  * A long short-term memory cell. State {h, c}, each [batch, H].
@@ -37,6 +41,24 @@ export type LSTMCellOptions = CellOptions;
 export class LSTMCell extends RecurrentCell<LSTMState> {
   constructor(options: LSTMCellOptions) {
     super(options, 4, 'LSTMCell');
+  }
+
+  /** The kind saved models store for this class. */
+  static readonly kind = 'LSTMCell' as const;
+
+  /** The cell's configuration, a new plain object: `LSTMCell.fromConfig` builds a cell like it. */
+  config(): LSTMCellConfig {
+    return { kind: LSTMCell.kind, inputSize: this.inputSize, hiddenSize: this.hiddenSize, bias: this.bias };
+  }
+
+  /**
+   * A cell of this configuration with freshly initialised weights (seed 0; load trained ones
+   * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
+   */
+  static fromConfig(config: LSTMCellConfig): LSTMCell {
+    checkConfig(config, LSTMCell.kind, ['inputSize', 'hiddenSize', 'bias']);
+    const { inputSize, hiddenSize, bias } = config;
+    return new LSTMCell({ inputSize, hiddenSize, bias });
   }
 
   /**

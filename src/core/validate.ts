@@ -95,3 +95,17 @@ export function checkLengths(v: unknown, steps: number, batch: number): Int32Arr
   }
   return out;
 }
+
+/**
+ * Throws unless `config` is an object whose `kind` is `kind` and which holds every field named
+ * (the argument of a class's static fromConfig; the constructor then checks each field's value).
+ * Returns it.
+ */
+export function checkConfig(config: unknown, kind: string, fields: readonly string[]): Record<string, unknown> {
+  const c = checkObject('config', config);
+  if (c.kind !== kind) throw new RangeError(`config.kind: expected "${kind}", got ${describe(c.kind)}`);
+  for (const f of fields) {
+    if (c[f] === undefined) throw new TypeError(`config.${f}: expected a value (the ${kind} configuration's), got undefined`);
+  }
+  return c;
+}

@@ -7,103 +7,44 @@
  * stored under `<part>.<key>` with the part's own state-dict keys (PyTorch's: `rnn.weight_ih_l0`,
  * `head.weight`, `opt.0.exp_avg`), and every part's configuration beside them:
  *
- *   parts:   { "rnn": { "kind": "LSTM", "inputSize": 3, "hiddenSize": 16, "numLayers": 2,
- *                       "bidirectional": false, "bias": true },
+ *   parts:   { "rnn": { "kind": "LSTM", "inputSize": 3, "hiddenSize": 16, "bias": true,
+ *                       "numLayers": 2, "bidirectional": false },
  *              "head": { "kind": "Linear", "inFeatures": 16, "outFeatures": 1, "bias": true },
  *              "opt": { "kind": "Adam", "lr": 0.01, "beta1": 0.9, …, "step": 120 } }
+ *
+ * A configuration is what the part's class returns from `config()`, checked against its kind's
+ * schema (registry.ts); the encodings are in codec.ts. This file holds the public functions and
+ * the live side: reading parts, checking a saved model against them, loading, rolling back.
  *
  * Loading checks each part's configuration against the part it is loaded into (sizes, layers,
  * direction, bias, resetAfter, the optimizer's fixed hyperparameters) and every tensor's key and
  * shape, all before changing anything: a load either succeeds whole or changes nothing. An
  * optimizer gets back its step count and learning rate (as PyTorch's load_state_dict restores
  * param_groups); it must be built over the same parameters in the same order. Gradients are not
- * saved. `buildModel` rebuilds the modules (not optimizers) from the configuration alone.
- *
- * JSON (`saveModel` → ModelJSON, for JSON.stringify): each tensor is `{ shape, data }` with data
- * a number array. A float32 value read as a double prints, in JSON.stringify, as the shortest
- * decimal that parses back to the same double, so every finite value round-trips exactly.
- * JSON has no NaN, ±Infinity or −0: those are written as the strings "NaN", "Infinity",
- * "-Infinity" and "-0" (`Number(s)` reads each back; a NaN's payload bits are not kept).
- *
- * safetensors (`saveModelSafetensors` → bytes): the tensors as F32 under the same keys; the
- * header's `__metadata__` (strings only) holds `format`, `version` and `parts` (the
- * configurations as JSON text). Every bit is kept, NaN payloads included.
+ * saved. `buildModel` rebuilds the modules (not optimizers) from the configuration alone, each
+ * with its class's `fromConfig`.
  */
-import { GRUCell } from '../cells/gru.js';
-import { LSTMCell } from '../cells/lstm.js';
-import { GRU, LSTM } from '../modules/rnn.js';
-import { Linear } from '../nn/linear.js';
-import { Adam } from '../optim/adam.js';
-import { SGD } from '../optim/sgd.js';
-import type { OptimizerState, OptimizerStateInput } from '../optim/optimizer.js';
 import type { Tensor } from '../core/tensor.js';
-import { formatShape, shapeSize, type TensorInput } from '../core/tensor-input.js';
+import { formatShape, shapeSize } from '../core/tensor-input.js';
 import { checkObject, describe } from '../core/validate.js';
-import { loadSafetensors, loadSafetensorsMetadata, saveSafetensors } from './safetensors.js';
+import type { OptimizerState } from '../optim/optimizer.js';
+import {
+  decodeModelJSON, decodeModelSafetensors, define, encodeModelJSON, encodeModelSafetensors, isShape, RESERVED_METADATA,
+  type ModelJSON, type SavedModel,
+} from './codec.js';
+import {
+  article, buildableEntry, checkConfigMatch, checkPartName, entryOfKind, entryOfPart, readConfig,
+  type BuildableClass, type BuiltModule, type CustomOptimizerConfig, type PartConfig, type Savable,
+  type SavableModule, type SavableOptimizer,
+} from './registry.js';
+
+export type { JSONFloat, ModelJSON } from './codec.js';
+export type {
+  AdamConfig, BuildableClass, BuiltModule, CustomModuleConfig, CustomOptimizerConfig, GRUCellConfig, GRUConfig,
+  LinearConfig, LSTMCellConfig, LSTMConfig, PartConfig, PartKind, Savable, SavableModule, SavableOptimizer, SGDConfig,
+} from './registry.js';
 
 // ---------------------------------------------------------------- public types
-
-/** A module part: anything with a tensor state dict (cells, LSTM/GRU stacks, Linear, your own). */
-export interface SavableModule {
-  stateDict(): Record<string, Tensor>;
-  loadStateDict(stateDict: Record<string, TensorInput>): void;
-}
-
-/** An optimizer part: a step count plus tensors (SGD, Adam, or your own of the same shape). */
-export interface SavableOptimizer {
-  stateDict(): OptimizerState;
-  loadStateDict(state: OptimizerStateInput): void;
-}
-
-/** Anything saveModel and loadModel take as a part. */
-export type Savable = SavableModule | SavableOptimizer;
-
-/** Configuration of an LSTMCell part. */
-export interface LSTMCellConfig { kind: 'LSTMCell'; inputSize: number; hiddenSize: number; bias: boolean }
-/** Configuration of a GRUCell part. */
-export interface GRUCellConfig { kind: 'GRUCell'; inputSize: number; hiddenSize: number; bias: boolean; resetAfter: boolean }
-/** Configuration of an LSTM stack part. */
-export interface LSTMConfig {
-  kind: 'LSTM'; inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean; bias: boolean;
-}
-/** Configuration of a GRU stack part. */
-export interface GRUConfig {
-  kind: 'GRU'; inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean; bias: boolean; resetAfter: boolean;
-}
-/** Configuration of a Linear part. */
-export interface LinearConfig { kind: 'Linear'; inFeatures: number; outFeatures: number; bias: boolean }
-/** Configuration of an SGD part; `lr` and `step` are restored on load, the rest must match. */
-export interface SGDConfig {
-  kind: 'SGD'; lr: number; momentum: number; nesterov: boolean; weightDecay: number; dampening: number; step: number;
-}
-/** Configuration of an Adam part; `lr` and `step` are restored on load, the rest must match. */
-export interface AdamConfig {
-  kind: 'Adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number;
-}
-/** A module of another class: only its keys and shapes are checked. */
-export interface CustomModuleConfig { kind: 'module' }
-/** An optimizer of another class: its step count is restored. */
-export interface CustomOptimizerConfig { kind: 'optimizer'; step: number }
-
-/** What is stored about each part. */
-export type PartConfig =
-  | LSTMCellConfig | GRUCellConfig | LSTMConfig | GRUConfig | LinearConfig
-  | SGDConfig | AdamConfig | CustomModuleConfig | CustomOptimizerConfig;
-
-/** A float32 value in ModelJSON: a number, or one of the strings JSON needs for the others. */
-export type JSONFloat = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
-
-/** A model as JSON-ready data: `JSON.stringify(saveModel(parts))`. See the module comment. */
-export interface ModelJSON {
-  format: 'recurrent-cells-model';
-  version: 1;
-  /** Each part's configuration, by part name. */
-  parts: Record<string, PartConfig>;
-  /** Every tensor, keyed `<part>.<state-dict key>`: row-major data of shape.reduce(×) values. */
-  tensors: Record<string, { shape: number[]; data: JSONFloat[] }>;
-  /** Your own strings, as given to saveModel (absent when none). */
-  metadata?: Record<string, string>;
-}
 
 /** Options of saveModel and saveModelSafetensors. */
 export interface SaveModelOptions {
@@ -124,14 +65,25 @@ export interface LoadModelOptions {
   partial?: boolean;
 }
 
-/** What buildModel can rebuild from a configuration alone. */
-export type BuiltModule = LSTMCell | GRUCell | LSTM | GRU | Linear;
+/** buildModel's `expect` option: part names, each with the class it must have been saved as. */
+export type ExpectedParts = Record<string, BuildableClass>;
+
+/** What buildModel returns for `{ expect: E }`: each expected part as an instance of its class. */
+export type BuiltModel<E extends ExpectedParts> = { -readonly [K in keyof E]: InstanceType<E[K]> };
+
+/** Options of buildModel. */
+export interface BuildModelOptions<E extends ExpectedParts = ExpectedParts> {
+  /**
+   * The parts to build, each with its class: `{ rnn: LSTM, head: Linear }`. Each must have been
+   * saved under that name as that class's kind (else a RangeError naming the part and both
+   * kinds); only these parts are built and returned, other saved parts are ignored. buildModel's
+   * return type then names each part's class. Omitted: every saved module of the library's
+   * classes is built, typed as BuiltModule.
+   */
+  expect?: E;
+}
 
 // ---------------------------------------------------------------- public functions
-
-const FORMAT = 'recurrent-cells-model';
-const VERSION = 1;
-const RESERVED_METADATA = ['format', 'version', 'parts'];
 
 /**
  * The model as JSON-ready data (configurations and copies of every tensor).
@@ -140,16 +92,7 @@ const RESERVED_METADATA = ['format', 'version', 'parts'];
  */
 export function saveModel(parts: Record<string, Savable>, options: SaveModelOptions = {}): ModelJSON {
   const metadata = checkSaveOptions(options);
-  const views = inspectParts(parts);
-  const out: ModelJSON = { format: FORMAT, version: VERSION, parts: {}, tensors: {} };
-  for (const v of views) {
-    define(out.parts, v.name, v.config);
-    for (const [key, t] of Object.entries(v.tensors)) {
-      define(out.tensors, `${v.name}.${key}`, { shape: t.shape.slice(), data: encodeFloats(t.data) });
-    }
-  }
-  if (metadata !== null) out.metadata = { ...metadata };
-  return out;
+  return encodeModelJSON(savedModelOf(inspectParts(parts)), metadata);
 }
 
 /**
@@ -161,7 +104,7 @@ export function saveModel(parts: Record<string, Savable>, options: SaveModelOpti
  */
 export function loadModel(saved: ModelJSON | string, parts: Record<string, Savable>, options: LoadModelOptions = {}): void {
   const partial = checkLoadOptions(options);
-  loadParts(parseModelJSON(saved), parts, partial);
+  loadParts(decodeModelJSON(saved), parts, partial);
 }
 
 /**
@@ -171,16 +114,7 @@ export function loadModel(saved: ModelJSON | string, parts: Record<string, Savab
  */
 export function saveModelSafetensors(parts: Record<string, Savable>, options: SaveModelOptions = {}): Uint8Array {
   const metadata = checkSaveOptions(options);
-  const views = inspectParts(parts);
-  const configs: Record<string, PartConfig> = {};
-  const tensors: Record<string, Tensor> = {};
-  for (const v of views) {
-    define(configs, v.name, v.config);
-    for (const [key, t] of Object.entries(v.tensors)) define(tensors, `${v.name}.${key}`, t);
-  }
-  return saveSafetensors(tensors, {
-    ...(metadata ?? {}), format: FORMAT, version: String(VERSION), parts: JSON.stringify(configs),
-  });
+  return encodeModelSafetensors(savedModelOf(inspectParts(parts)), metadata);
 }
 
 /**
@@ -190,90 +124,61 @@ export function saveModelSafetensors(parts: Record<string, Savable>, options: Sa
  */
 export function loadModelSafetensors(bytes: Uint8Array, parts: Record<string, Savable>, options: LoadModelOptions = {}): void {
   const partial = checkLoadOptions(options);
-  loadParts(parseModelSafetensors(bytes), parts, partial);
+  loadParts(decodeModelSafetensors(bytes), parts, partial);
 }
 
 /**
- * Rebuilds the module parts of a saved model from their configurations and loads their weights.
- * Optimizers and modules of other classes are not built: build those yourself (an optimizer
- * over the rebuilt parameters) and load them with loadModel(…, { partial: true }).
+ * Rebuilds the expected module parts of a saved model, each with its class's `fromConfig`, and
+ * loads their weights. With `expect`, the result is typed by the classes named there:
+ *
+ * ```ts
+ * const { rnn, head } = buildModel(bytes, { expect: { rnn: LSTM, head: Linear } });
+ * rnn.run(x, { batch: 1 });   // rnn: LSTM, head: Linear
+ * ```
+ *
+ * Exactly the expected parts are built and returned; each must have been saved under its name
+ * as its class's kind (a missing part or another kind throws a RangeError naming the part, the
+ * kind expected and the kind saved), and other saved parts are ignored. Optimizers are never
+ * built: build one over the rebuilt parameters and load it with loadModel(…, { partial: true }).
  * @param saved a ModelJSON or its JSON text (from saveModel), or the bytes of a safetensors file
  *   (from saveModelSafetensors)
- * @returns the rebuilt modules by part name, e.g. `{ rnn: LSTM, head: Linear }`
+ * @param options `expect`: the parts to build and their classes, e.g. `{ rnn: LSTM, head: Linear }`
  */
-export function buildModel(saved: ModelJSON | string | Uint8Array): Record<string, BuiltModule> {
-  const model = saved instanceof Uint8Array ? parseModelSafetensors(saved) : parseModelJSON(saved);
+export function buildModel<E extends ExpectedParts>(saved: ModelJSON | string | Uint8Array, options: { expect: E }): BuiltModel<E>;
+/**
+ * Rebuilds every module part of a saved model whose class is the library's (LSTMCell, GRUCell,
+ * LSTM, GRU, Linear) from its configuration, and loads its weights. Optimizers and modules of
+ * other classes are not built: build those yourself (an optimizer over the rebuilt parameters)
+ * and load them with loadModel(…, { partial: true }). Pass `{ expect }` for typed parts.
+ * @param saved a ModelJSON or its JSON text (from saveModel), or the bytes of a safetensors file
+ *   (from saveModelSafetensors)
+ * @returns the rebuilt modules by part name, e.g. `{ rnn: LSTM, head: Linear }`, typed BuiltModule
+ */
+export function buildModel(saved: ModelJSON | string | Uint8Array, options?: { expect?: undefined }): Record<string, BuiltModule>;
+export function buildModel(saved: ModelJSON | string | Uint8Array, options: BuildModelOptions = {}): Record<string, BuiltModule> {
+  const expected = checkBuildOptions(options);
+  const model = saved instanceof Uint8Array ? decodeModelSafetensors(saved) : decodeModelJSON(saved);
   const built: Record<string, BuiltModule> = {};
-  for (const [name, config] of model.parts) {
-    const build = KINDS[config.kind].build;
-    if (build !== null) define(built, name, build(config));
+  if (expected === null) {
+    for (const [name, config] of model.parts) {
+      const build = entryOfKind(config.kind).build;
+      if (build !== null) define(built, name, build(config));
+    }
+  } else {
+    const list = [...model.parts.keys()].map((n) => `"${n}"`).join(', ');
+    for (const [name, kind] of expected) {
+      const config = model.parts.get(name);
+      if (config === undefined) {
+        throw new RangeError(`options.expect.${name}: expected a saved part "${name}" (${article(kind)}), got none; the model holds ${list}`);
+      }
+      if (config.kind !== kind) {
+        throw new RangeError(`options.expect.${name}: expected part "${name}" saved as ${article(kind)}, got ${article(config.kind)}`);
+      }
+      define(built, name, entryOfKind(kind).build!(config));
+    }
   }
   loadParts(model, built, true);
   return built;
-}
-
-// ---------------------------------------------------------------- part kinds
-
-type FieldType = 'int' | 'bool' | 'number';
-type Kind = PartConfig['kind'];
-
-interface KindInfo {
-  /** Configuration fields and their types (besides `kind`). */
-  fields: Record<string, FieldType>;
-  /** Whether the kind is an optimizer (state {step, tensors}). */
-  optimizer: boolean;
-  /** Builds a module of this kind from its configuration, or null. */
-  build: ((c: PartConfig) => BuiltModule) | null;
-}
-
-const CELL_FIELDS = { inputSize: 'int', hiddenSize: 'int', bias: 'bool' } as const;
-const STACK_FIELDS = { ...CELL_FIELDS, numLayers: 'int', bidirectional: 'bool' } as const;
-
-/** Every kind; its fields are read off the part by name (`step` from its state dict). */
-const KINDS: Record<Kind, KindInfo> = {
-  LSTMCell: { fields: CELL_FIELDS, optimizer: false, build: (c) => new LSTMCell(c as LSTMCellConfig) },
-  GRUCell: { fields: { ...CELL_FIELDS, resetAfter: 'bool' }, optimizer: false, build: (c) => new GRUCell(c as GRUCellConfig) },
-  LSTM: { fields: STACK_FIELDS, optimizer: false, build: (c) => new LSTM(c as LSTMConfig) },
-  GRU: { fields: { ...STACK_FIELDS, resetAfter: 'bool' }, optimizer: false, build: (c) => new GRU(c as GRUConfig) },
-  Linear: {
-    fields: { inFeatures: 'int', outFeatures: 'int', bias: 'bool' }, optimizer: false, build: (c) => new Linear(c as LinearConfig),
-  },
-  SGD: {
-    fields: { lr: 'number', momentum: 'number', nesterov: 'bool', weightDecay: 'number', dampening: 'number', step: 'int' },
-    optimizer: true, build: null,
-  },
-  Adam: {
-    fields: { lr: 'number', beta1: 'number', beta2: 'number', eps: 'number', weightDecay: 'number', decoupled: 'bool', step: 'int' },
-    optimizer: true, build: null,
-  },
-  module: { fields: {}, optimizer: false, build: null },
-  optimizer: { fields: { step: 'int' }, optimizer: true, build: null },
-};
-
-/** Optimizer fields that loading restores rather than checks. */
-const RESTORED_FIELDS = new Set(['lr', 'step']);
-
-/** The kind of a part: its class, else by the shape of its state dict. */
-function kindOf(part: object, state: unknown): Kind {
-  if (part instanceof LSTMCell) return 'LSTMCell';
-  if (part instanceof GRUCell) return 'GRUCell';
-  if (part instanceof LSTM) return 'LSTM';
-  if (part instanceof GRU) return 'GRU';
-  if (part instanceof Linear) return 'Linear';
-  if (part instanceof SGD) return 'SGD';
-  if (part instanceof Adam) return 'Adam';
-  return isOptimizerState(state) ? 'optimizer' : 'module';
-}
-
-/** An optimizer's state dict has a numeric step; a module's values are all tensors. */
-function isOptimizerState(s: unknown): s is OptimizerState {
-  return typeof s === 'object' && s !== null && typeof (s as { step?: unknown }).step === 'number'
-    && typeof (s as { tensors?: unknown }).tensors === 'object' && (s as { tensors?: unknown }).tensors !== null;
-}
-
-/** "an LSTM", "a GRU", …: the kind with its article, for messages. */
-function article(kind: Kind): string {
-  return `${['LSTMCell', 'LSTM', 'SGD', 'Adam', 'optimizer'].includes(kind) ? 'an' : 'a'} ${kind}`;
 }
 
 // ---------------------------------------------------------------- live parts
@@ -297,6 +202,16 @@ function inspectParts(parts: unknown): PartView[] {
   return names.map((name) => inspectPart(name, p[name]));
 }
 
+/** The parts' configurations and tensors as a SavedModel, in part order then state-dict order. */
+function savedModelOf(views: PartView[]): SavedModel {
+  const model: SavedModel = { parts: new Map(), tensors: new Map() };
+  for (const v of views) {
+    model.parts.set(v.name, v.config);
+    for (const [key, t] of Object.entries(v.tensors)) model.tensors.set(`${v.name}.${key}`, t);
+  }
+  return model;
+}
+
 function inspectPart(name: string, part: unknown): PartView {
   checkPartName('parts', name);
   const where = `parts.${name}`;
@@ -305,36 +220,29 @@ function inspectPart(name: string, part: unknown): PartView {
     throw new TypeError(`${where}: expected a module or optimizer with stateDict() and loadStateDict(), got ${describe(part)}`);
   }
   const state = (part as Savable).stateDict();
-  const kind = kindOf(part, state);
-  const info = KINDS[kind];
-  const live = part as unknown as Record<string, unknown>;
-  const config = { kind } as Record<string, unknown>;
-  for (const field of Object.keys(info.fields)) {
-    config[field] = field === 'step' ? (state as OptimizerState).step : live[field];
-  }
-  checkConfigFields(where, kind, config);
+  const entry = entryOfPart(part, state);
+  const config = readConfig(where, entry, part, state);
 
-  if (info.optimizer) {
-    const opt = part as SavableOptimizer & { lr?: number };
+  if (entry.role === 'optimizer') {
+    const opt = part as SavableOptimizer;
     const st = state as OptimizerState;
     const tensors = checkTensorRecord(`${where}.stateDict().tensors`, st.tensors);
-    const hasLr = 'lr' in info.fields;
     return {
-      name, config: config as unknown as PartConfig, tensors,
+      name, config, tensors,
       load(data, saved) {
         opt.loadStateDict({ step: (saved as CustomOptimizerConfig).step, tensors: data });
-        if (hasLr) opt.lr = (saved as AdamConfig).lr;
+        entry.applyRestored(opt, saved);
       },
       restore() {
         opt.loadStateDict({ step: st.step, tensors });
-        if (hasLr) opt.lr = config.lr as number;
+        entry.applyRestored(opt, config);
       },
     };
   }
   const mod = part as SavableModule;
   const tensors = checkTensorRecord(`${where}.stateDict()`, state);
   return {
-    name, config: config as unknown as PartConfig, tensors,
+    name, config, tensors,
     load(data) { mod.loadStateDict(data); },
     restore() { mod.loadStateDict(tensors); },
   };
@@ -353,13 +261,6 @@ function checkTensorRecord(where: string, v: unknown): Record<string, Tensor> {
 }
 
 // ---------------------------------------------------------------- loading
-
-/** A saved model, parsed and checked in itself (not yet against any parts). */
-interface SavedModel {
-  parts: Map<string, PartConfig>;
-  /** By full key `<part>.<key>`. */
-  tensors: Map<string, { shape: number[]; data: Float32Array }>;
-}
 
 /** Checks everything against `parts`, then loads every part; undoes the loaded ones if one throws. */
 function loadParts(model: SavedModel, parts: unknown, partial: boolean): void {
@@ -380,13 +281,14 @@ function loadParts(model: SavedModel, parts: unknown, partial: boolean): void {
     }
   }
   const views = names.map((name) => inspectPart(name, p[name]));
-  for (const v of views) checkConfigMatch(v, model.parts.get(v.name)!);
+  for (const v of views) checkConfigMatch(`parts.${v.name}`, v.config, model.parts.get(v.name)!);
 
   // Tensors: for every part loaded, exactly its keys, each of its shape.
-  const loading = new Set(names);
+  const byName = new Map(views.map((v) => [v.name, v]));
   for (const key of model.tensors.keys()) {
     const part = key.slice(0, key.indexOf('.'));
-    if (loading.has(part) && !(key.slice(part.length + 1) in views.find((v) => v.name === part)!.tensors)) {
+    const v = byName.get(part);
+    if (v !== undefined && !Object.prototype.hasOwnProperty.call(v.tensors, key.slice(part.length + 1))) {
       throw new RangeError(`model.tensors: unexpected key "${key}" (${part} has no such tensor)`);
     }
   }
@@ -417,143 +319,7 @@ function loadParts(model: SavedModel, parts: unknown, partial: boolean): void {
   }
 }
 
-/** The saved configuration must describe the live part: same kind, same fields (except lr/step). */
-function checkConfigMatch(v: PartView, saved: PartConfig): void {
-  const where = `parts.${v.name}`;
-  if (saved.kind !== v.config.kind) {
-    throw new RangeError(`${where}: expected ${article(saved.kind)} (as saved), got ${v.config.kind}`);
-  }
-  const live = v.config as unknown as Record<string, unknown>, want = saved as unknown as Record<string, unknown>;
-  for (const field of Object.keys(KINDS[saved.kind].fields)) {
-    if (RESTORED_FIELDS.has(field)) continue;
-    if (!Object.is(live[field], want[field])) {
-      throw new RangeError(`${where}.${field}: expected ${String(want[field])} (as saved), got ${String(live[field])}`);
-    }
-  }
-}
-
-function parseModelJSON(saved: unknown): SavedModel {
-  let root: unknown = saved;
-  if (typeof saved === 'string') {
-    try {
-      root = JSON.parse(saved);
-    } catch (err) {
-      throw new SyntaxError(`model: expected JSON text of a saved model, got ${describe(saved)} (${(err as Error).message})`);
-    }
-  }
-  const m = checkObject('model', root);
-  checkHeader(m.format, m.version, VERSION);
-  const parts = parseConfigs('model.parts', m.parts);
-  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  const t = checkObject('model.tensors', m.tensors);
-  for (const [key, value] of Object.entries(t)) {
-    const where = `model.tensors["${key}"]`;
-    checkTensorKey(key, parts);
-    const o = checkObject(where, value);
-    if (!isShape(o.shape)) throw new TypeError(`${where}.shape: expected an array of non-negative integers, got ${describe(o.shape)}`);
-    tensors.set(key, { shape: o.shape.slice(), data: decodeFloats(`${where}.data`, o.data, shapeSize(o.shape)) });
-  }
-  return { parts, tensors };
-}
-
-function parseModelSafetensors(bytes: unknown): SavedModel {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes: expected a Uint8Array, got ${describe(bytes)}`);
-  const meta = loadSafetensorsMetadata(bytes);
-  const what = 'safetensors __metadata__';
-  checkHeader(meta.format, meta.version, String(VERSION), what);
-  let configs: unknown;
-  try {
-    configs = JSON.parse(meta.parts ?? '');
-  } catch {
-    throw new RangeError(`${what}.parts: expected the part configurations as JSON text, got ${describe(meta.parts)}`);
-  }
-  const parts = parseConfigs(`${what}.parts`, configs);
-  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [key, t] of Object.entries(loadSafetensors(bytes))) {
-    checkTensorKey(key, parts);
-    tensors.set(key, { shape: t.shape, data: t.data });
-  }
-  return { parts, tensors };
-}
-
-/** The format marker and version (a number in JSON, a string in safetensors metadata). */
-function checkHeader(format: unknown, version: unknown, want: number | string, what = 'model'): void {
-  if (format !== FORMAT) {
-    throw new RangeError(`${what}.format: expected "${FORMAT}", got ${describe(format)}`);
-  }
-  if (version !== want) {
-    throw new RangeError(`${what}.version: expected ${typeof want === 'string' ? `"${want}"` : want}, got ${describe(version)}`);
-  }
-}
-
-function parseConfigs(where: string, v: unknown): Map<string, PartConfig> {
-  const o = checkObject(where, v);
-  const out = new Map<string, PartConfig>();
-  for (const [name, c] of Object.entries(o)) {
-    checkPartName(where, name);
-    const cfg = checkObject(`${where}.${name}`, c);
-    const kind = cfg.kind;
-    if (typeof kind !== 'string' || !Object.prototype.hasOwnProperty.call(KINDS, kind)) {
-      throw new RangeError(`${where}.${name}.kind: expected one of ${Object.keys(KINDS).join(', ')}, got ${describe(kind)}`);
-    }
-    checkConfigFields(`${where}.${name}`, kind as Kind, cfg);
-    out.set(name, cfg as unknown as PartConfig);
-  }
-  if (out.size === 0) throw new RangeError(`${where}: expected at least one part, got none`);
-  return out;
-}
-
-function checkConfigFields(where: string, kind: Kind, cfg: Record<string, unknown>): void {
-  for (const [field, type] of Object.entries(KINDS[kind].fields)) {
-    const x = cfg[field];
-    const ok = type === 'bool' ? typeof x === 'boolean'
-      : type === 'int' ? Number.isSafeInteger(x) && (x as number) >= 0
-        : typeof x === 'number' && Number.isFinite(x);
-    if (!ok) {
-      const expected = type === 'bool' ? 'a boolean' : type === 'int' ? 'a non-negative integer' : 'a finite number';
-      throw new TypeError(`${where}.${field}: expected ${expected}, got ${describe(x)}`);
-    }
-  }
-}
-
-/** A saved tensor key must be `<saved part>.<key>`. */
-function checkTensorKey(key: string, parts: Map<string, PartConfig>): void {
-  const dot = key.indexOf('.');
-  if (dot <= 0 || !parts.has(key.slice(0, dot))) {
-    throw new RangeError(`model.tensors: key "${key}" belongs to no saved part; expected "<part>.<key>" with a part of ${
-      [...parts.keys()].map((n) => `"${n}"`).join(', ')}`);
-  }
-}
-
-// ---------------------------------------------------------------- JSON floats
-
-/** Float32 values as JSON-safe values: numbers, and strings for NaN, ±Infinity and −0. */
-function encodeFloats(a: Float32Array): JSONFloat[] {
-  const out = new Array<JSONFloat>(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i]!;
-    out[i] = Number.isFinite(v) ? (v === 0 && 1 / v < 0 ? '-0' : v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-  }
-  return out;
-}
-
-const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
-
-/** The inverse of encodeFloats; checks every element and the count. */
-function decodeFloats(where: string, v: unknown, n: number): Float32Array {
-  if (!Array.isArray(v)) throw new TypeError(`${where}: expected an array of numbers, got ${describe(v)}`);
-  if (v.length !== n) throw new RangeError(`${where}: expected ${n} values (the shape's), got ${v.length}`);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const x: unknown = v[i];
-    if (typeof x === 'number') out[i] = x;
-    else if (typeof x === 'string' && Object.prototype.hasOwnProperty.call(SPECIAL, x)) out[i] = SPECIAL[x]!;
-    else throw new TypeError(`${where}[${i}]: expected a number or one of "NaN", "Infinity", "-Infinity", "-0", got ${describe(x)}`);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------- small helpers
+// ---------------------------------------------------------------- options
 
 function checkSaveOptions(options: unknown): Record<string, string> | null {
   const o = checkObject('options', options);
@@ -576,22 +342,20 @@ function checkLoadOptions(options: unknown): boolean {
   return o.partial === true;
 }
 
-/** Part names: letters, digits, `_` and `-` (no `.`, which separates the part from its keys). */
-function checkPartName(where: string, name: string): void {
-  if (!/^[A-Za-z0-9_-]+$/.test(name) || name === '__proto__') {
-    throw new RangeError(`${where}: expected part names of letters, digits, "_" and "-", got "${name}"`);
+/** The expected parts and their kinds, or null without `expect`. */
+function checkBuildOptions(options: unknown): Map<string, PartConfig['kind']> | null {
+  const o = checkObject('options', options);
+  if (o.expect === undefined) return null;
+  const e = checkObject('options.expect', o.expect);
+  const out = new Map<string, PartConfig['kind']>();
+  for (const [name, cls] of Object.entries(e)) {
+    checkPartName('options.expect', name);
+    out.set(name, buildableEntry(`options.expect.${name}`, cls).kind);
   }
-}
-
-function isShape(v: unknown): v is number[] {
-  return Array.isArray(v) && v.every((d) => Number.isSafeInteger(d) && d >= 0);
+  if (out.size === 0) throw new RangeError('options.expect: expected at least one part and its class, got none');
+  return out;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Sets an own enumerable property (safe for any key, `__proto__` included). */
-function define<T>(obj: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }

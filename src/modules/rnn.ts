@@ -23,6 +23,7 @@ import {
 } from '../layers/module.js';
 import { SequenceRunner } from '../layers/sequence-runner.js';
 import { Random } from '../core/random.js';
+import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { readTensorDict, type TensorInput } from '../core/tensor-input.js';
 import { cellFromPyTorch, cellShapes, cellToPyTorch, inferCellSizes } from '../cells/pytorch.js';
@@ -48,6 +49,16 @@ export interface StackOptions {
 export interface GRUStackOptions extends StackOptions {
   /** See GRUCellOptions.resetAfter (default false: reset before the recurrent product). */
   resetAfter?: boolean;
+}
+
+/** An LSTM stack's configuration: what `config()` returns and a saved model stores. */
+export interface LSTMConfig {
+  kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean;
+}
+
+/** A GRU stack's configuration: what `config()` returns and a saved model stores. */
+export interface GRUConfig {
+  kind: 'GRU'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; resetAfter: boolean;
 }
 
 /** Options of `LSTM.fromPyTorch` / `GRU.fromPyTorch`; inferred from the keys when omitted. */
@@ -218,6 +229,25 @@ export class LSTM extends RecurrentStack<LSTMState> {
       new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed }));
   }
 
+  /** The kind saved models store for this class. */
+  static readonly kind = 'LSTM' as const;
+
+  /** The stack's configuration, a new plain object: `LSTM.fromConfig` builds a stack like it. */
+  config(): LSTMConfig {
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = this;
+    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional };
+  }
+
+  /**
+   * A stack of this configuration with freshly initialised weights (seed 0; load trained ones
+   * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
+   */
+  static fromConfig(config: LSTMConfig): LSTM {
+    checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']);
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = config;
+    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional });
+  }
+
   /**
    * An LSTM with the weights of a PyTorch nn.LSTM state dict (keys weight_ih_l0, weight_hh_l0,
    * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction). Sizes come from the
@@ -243,6 +273,25 @@ export class GRU extends RecurrentStack<GRUState> {
     super(options, 'GRU', (inputSize, seed) =>
       new GRUCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, resetAfter }));
     this.resetAfter = resetAfter;
+  }
+
+  /** The kind saved models store for this class. */
+  static readonly kind = 'GRU' as const;
+
+  /** The stack's configuration, a new plain object: `GRU.fromConfig` builds a stack like it. */
+  config(): GRUConfig {
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = this;
+    return { kind: GRU.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter };
+  }
+
+  /**
+   * A stack of this configuration with freshly initialised weights (seed 0; load trained ones
+   * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
+   */
+  static fromConfig(config: GRUConfig): GRU {
+    checkConfig(config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter']);
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = config;
+    return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter });
   }
 
   /**

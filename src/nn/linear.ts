@@ -11,7 +11,7 @@ import { addColumnSums, addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { formatShape, makeTensor, readTensorDict, readTensorInput, type TensorInput } from '../core/tensor-input.js';
-import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
+import { checkConfig, checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
 
 /** Options of `new Linear(...)`. */
 export interface LinearOptions {
@@ -24,6 +24,9 @@ export interface LinearOptions {
   /** Seed of the deterministic initialiser (default 0): same seed, same bits everywhere. */
   seed?: number;
 }
+
+/** A Linear layer's configuration: what `config()` returns and a saved model stores. */
+export interface LinearConfig { kind: 'Linear'; inFeatures: number; outFeatures: number; bias: boolean }
 
 /** A Linear layer's parameters (or their gradients), PyTorch's layout. */
 export interface LinearParams {
@@ -66,6 +69,8 @@ export interface LinearForward {
  * ```
  */
 export class Linear {
+  /** The kind saved models store for this class. */
+  static readonly kind = 'Linear' as const;
   /** Input features `in`. */
   readonly inFeatures: number;
   /** Output features `out`. */
@@ -97,6 +102,21 @@ export class Linear {
     const k = 1 / Math.sqrt(this.inFeatures);
     rng.fillUniform(this.params.weight, -k, k);
     if (this.params.bias) rng.fillUniform(this.params.bias, -k, k);
+  }
+
+  /** The layer's configuration, a new plain object: `Linear.fromConfig` builds a layer like it. */
+  config(): LinearConfig {
+    return { kind: Linear.kind, inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias };
+  }
+
+  /**
+   * A layer of this configuration with freshly initialised weights (seed 0; load trained ones
+   * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
+   */
+  static fromConfig(config: LinearConfig): Linear {
+    checkConfig(config, Linear.kind, ['inFeatures', 'outFeatures', 'bias']);
+    const { inFeatures, outFeatures, bias } = config;
+    return new Linear({ inFeatures, outFeatures, bias });
   }
 
   /**

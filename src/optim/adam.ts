@@ -12,7 +12,7 @@
  * never changed.
  */
 import type { Parameter } from '../core/tensor.js';
-import { checkOptionalBoolean } from '../core/validate.js';
+import { checkConfig, checkOptionalBoolean } from '../core/validate.js';
 import { checkHyper, Optimizer } from './optimizer.js';
 
 /** Options of `new Adam(...)`; PyTorch's names, camelCased (betas split in two). */
@@ -35,6 +35,14 @@ export interface AdamOptions {
 }
 
 /**
+ * An Adam optimizer's configuration: what `config()` returns and a saved model stores. `lr` and
+ * `step` change as it trains (loading a saved model restores both); the rest is fixed.
+ */
+export interface AdamConfig {
+  kind: 'Adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number;
+}
+
+/**
  * The Adam optimizer (AdamW with `decoupled: true`).
  *
  * ```ts
@@ -43,6 +51,8 @@ export interface AdamOptions {
  * ```
  */
 export class Adam extends Optimizer {
+  /** The kind saved models store for this class. */
+  static readonly kind = 'Adam' as const;
   /** β1. */
   readonly beta1: number;
   /** β2. */
@@ -71,6 +81,23 @@ export class Adam extends Optimizer {
     this.decoupled = checkOptionalBoolean('decoupled', options.decoupled, false);
     this.expAvg = this.params.map((p) => new Float32Array(p.value.length));
     this.expAvgSq = this.params.map((p) => new Float32Array(p.value.length));
+  }
+
+  /** The hyperparameters, the current lr and the step count, as a new plain object. */
+  config(): AdamConfig {
+    const { lr, beta1, beta2, eps, weightDecay, decoupled } = this;
+    return { kind: Adam.kind, lr, beta1, beta2, eps, weightDecay, decoupled, step: this.stepCount };
+  }
+
+  /**
+   * An Adam over `params` with the configuration's hyperparameters and lr. The step count is not
+   * set: it belongs with the moment buffers, which loadStateDict (or loadModel) restores
+   * together. Throws on a configuration of another kind, or a missing or bad field.
+   */
+  static fromConfig(params: Parameter[], config: AdamConfig): Adam {
+    checkConfig(config, Adam.kind, ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupled']);
+    const { lr, beta1, beta2, eps, weightDecay, decoupled } = config;
+    return new Adam(params, { lr, beta1, beta2, eps, weightDecay, decoupled });
   }
 
   /** Updates every parameter in place from its gradient; allocates nothing. */

@@ -13,7 +13,7 @@
  * changed.
  */
 import type { Parameter } from '../core/tensor.js';
-import { checkOptionalBoolean } from '../core/validate.js';
+import { checkConfig, checkOptionalBoolean } from '../core/validate.js';
 import { checkHyper, Optimizer } from './optimizer.js';
 
 /** Options of `new SGD(...)`; PyTorch's names, camelCased. */
@@ -31,6 +31,14 @@ export interface SGDOptions {
 }
 
 /**
+ * An SGD optimizer's configuration: what `config()` returns and a saved model stores. `lr` and
+ * `step` change as it trains (loading a saved model restores both); the rest is fixed.
+ */
+export interface SGDConfig {
+  kind: 'SGD'; lr: number; momentum: number; nesterov: boolean; weightDecay: number; dampening: number; step: number;
+}
+
+/**
  * The SGD optimizer.
  *
  * ```ts
@@ -39,6 +47,8 @@ export interface SGDOptions {
  * ```
  */
 export class SGD extends Optimizer {
+  /** The kind saved models store for this class. */
+  static readonly kind = 'SGD' as const;
   /** Momentum μ. */
   readonly momentum: number;
   /** Whether the update uses Nesterov momentum. */
@@ -66,6 +76,23 @@ export class SGD extends Optimizer {
       );
     }
     this.momentumBuffers = this.momentum !== 0 ? this.params.map((p) => new Float32Array(p.value.length)) : [];
+  }
+
+  /** The hyperparameters, the current lr and the step count, as a new plain object. */
+  config(): SGDConfig {
+    const { lr, momentum, nesterov, weightDecay, dampening } = this;
+    return { kind: SGD.kind, lr, momentum, nesterov, weightDecay, dampening, step: this.stepCount };
+  }
+
+  /**
+   * An SGD over `params` with the configuration's hyperparameters and lr. The step count is not
+   * set: it belongs with the momentum buffers, which loadStateDict (or loadModel) restores
+   * together. Throws on a configuration of another kind, or a missing or bad field.
+   */
+  static fromConfig(params: Parameter[], config: SGDConfig): SGD {
+    checkConfig(config, SGD.kind, ['lr', 'momentum', 'nesterov', 'weightDecay', 'dampening']);
+    const { lr, momentum, nesterov, weightDecay, dampening } = config;
+    return new SGD(params, { lr, momentum, nesterov, weightDecay, dampening });
   }
 
   /** Updates every parameter in place from its gradient; allocates nothing. */

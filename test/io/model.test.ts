@@ -393,3 +393,54 @@ describe('errors: clear messages, nothing changed', () => {
     expect(() => loadModel(saveModel({ head }), { head }, { partial: 'yes' as never })).toThrow('options.partial: expected a boolean, got string "yes"');
   });
 });
+
+describe('buildModel with expect', () => {
+  function saved() {
+    const a = makeModel(3);
+    trainStep(a, 0);
+    const extra = new GRUCell({ inputSize: 2, hiddenSize: 2, seed: 4 });
+    const parts = { rnn: a.rnn, head: a.head, opt: a.opt, extra, custom: new CustomModule([1]) };
+    return { a, json: JSON.stringify(saveModel(parts)), bytes: saveModelSafetensors(parts) };
+  }
+
+  it.each<Format>(['json', 'safetensors'])('builds exactly the expected parts, typed, computing what the saved ones did (%s)', (format) => {
+    const { a, json, bytes } = saved();
+    const built = buildModel(format === 'json' ? json : bytes, { expect: { rnn: LSTM, head: Linear } });
+    expect(Object.keys(built)).toEqual(['rnn', 'head']);   // opt, extra and custom ignored
+    expect(built.rnn).toBeInstanceOf(LSTM);
+    expect(built.head).toBeInstanceOf(Linear);
+    expect(built.rnn.config()).toEqual(a.rnn.config());
+    expectDictsBitwise(a.rnn.stateDict(), built.rnn.stateDict());
+    const x = randn(T * B * I, 5);
+    const want = a.rnn.run(x, { batch: B }), got = built.rnn.run(x, { batch: B });
+    expect(bitwiseEqual(got.outputs, want.outputs)).toBe(true);
+    expect(bitwiseEqual(built.head.forward(got.outputs, T * B).y, a.head.forward(want.outputs, T * B).y)).toBe(true);
+  });
+
+  it('a missing part, another kind, or a class it cannot build throws, naming the part and both kinds', () => {
+    const { json } = saved();
+    expect(() => buildModel(json, { expect: { rnn: LSTM, tail: Linear } }))
+      .toThrow('options.expect.tail: expected a saved part "tail" (a Linear), got none; the model holds "rnn", "head", "opt", "extra", "custom"');
+    expect(() => buildModel(json, { expect: { rnn: GRU } }))
+      .toThrow(new RangeError('options.expect.rnn: expected part "rnn" saved as a GRU, got an LSTM'));
+    expect(() => buildModel(json, { expect: { opt: LSTM } })).toThrow('options.expect.opt: expected part "opt" saved as an LSTM, got an Adam');
+    expect(() => buildModel(json, { expect: { custom: Linear } })).toThrow('options.expect.custom: expected part "custom" saved as a Linear, got a module');
+    expect(() => buildModel(json, { expect: { opt: Adam as never } }))
+      .toThrow(new TypeError('options.expect.opt: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, got class Adam'));
+    class MyLSTM extends LSTM {}
+    expect(() => buildModel(json, { expect: { rnn: MyLSTM } }))
+      .toThrow('options.expect.rnn: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, got class MyLSTM');
+    expect(() => buildModel(json, { expect: { rnn: 'LSTM' as never } }))
+      .toThrow('options.expect.rnn: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, got string "LSTM"');
+    expect(() => buildModel(json, { expect: {} })).toThrow('options.expect: expected at least one part and its class, got none');
+    expect(() => buildModel(json, { expect: { 'a.b': LSTM } })).toThrow('options.expect: expected part names of letters, digits, "_" and "-", got "a.b"');
+    expect(() => buildModel(json, { expect: 3 as never })).toThrow('options.expect: expected an object, got 3');
+    expect(() => buildModel(json, null as never)).toThrow('options: expected an object, got null');
+  });
+
+  it('without expect, every saved module of the library\'s classes is built, as before', () => {
+    const { json } = saved();
+    expect(Object.keys(buildModel(json))).toEqual(['rnn', 'head', 'extra']);
+    expect(Object.keys(buildModel(json, {}))).toEqual(['rnn', 'head', 'extra']);
+  });
+});

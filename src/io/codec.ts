@@ -1,0 +1,191 @@
+/**
+ * The two encodings of a saved model, version 1: a SavedModel (part configurations and tensors)
+ * to and from ModelJSON and to and from the bytes of a safetensors file. Decoding checks the
+ * model in itself (format, version, configurations against the registry's schemas, tensor keys,
+ * shapes and values); checking it against live parts is loading's business (model.ts).
+ *
+ * JSON: each tensor is `{ shape, data }` with data a number array. A float32 value read as a
+ * double prints, in JSON.stringify, as the shortest decimal that parses back to the same double,
+ * so every finite value round-trips exactly. JSON has no NaN, ±Infinity or −0: those are written
+ * as the strings "NaN", "Infinity", "-Infinity" and "-0" (`Number(s)` reads each back; a NaN's
+ * payload bits are not kept).
+ *
+ * safetensors: the tensors as F32 under the same keys; the header's `__metadata__` (strings
+ * only) holds `format`, `version` and `parts` (the configurations as JSON text) besides the
+ * caller's own entries. Every bit is kept, NaN payloads included.
+ */
+import type { Tensor } from '../core/tensor.js';
+import { shapeSize } from '../core/tensor-input.js';
+import { checkObject, describe } from '../core/validate.js';
+import { checkPartName, parseConfig, type PartConfig } from './registry.js';
+import { loadSafetensors, loadSafetensorsMetadata, saveSafetensors } from './safetensors.js';
+
+/** A float32 value in ModelJSON: a number, or one of the strings JSON needs for the others. */
+export type JSONFloat = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
+
+/** A model as JSON-ready data: `JSON.stringify(saveModel(parts))`. See the module comment. */
+export interface ModelJSON {
+  format: 'recurrent-cells-model';
+  version: 1;
+  /** Each part's configuration, by part name. */
+  parts: Record<string, PartConfig>;
+  /** Every tensor, keyed `<part>.<state-dict key>`: row-major data of shape.reduce(×) values. */
+  tensors: Record<string, { shape: number[]; data: JSONFloat[] }>;
+  /** Your own strings, as given to saveModel (absent when none). */
+  metadata?: Record<string, string>;
+}
+
+/** A saved model in memory: what the codecs write and read, checked in itself. */
+export interface SavedModel {
+  /** Each part's configuration (checked against its kind's schema), in file order. */
+  parts: Map<string, PartConfig>;
+  /** Every tensor by full key `<part>.<key>`, in file order; each key names a part of `parts`. */
+  tensors: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
+const FORMAT = 'recurrent-cells-model';
+const VERSION = 1;
+
+/** The safetensors `__metadata__` keys the format uses; a caller's metadata may not. */
+export const RESERVED_METADATA: readonly string[] = ['format', 'version', 'parts'];
+
+// ---------------------------------------------------------------- encoding
+
+/** The model as ModelJSON; `metadata` (null: none) is stored as it is. */
+export function encodeModelJSON(model: SavedModel, metadata: Record<string, string> | null): ModelJSON {
+  const out: ModelJSON = { format: FORMAT, version: VERSION, parts: {}, tensors: {} };
+  for (const [name, config] of model.parts) define(out.parts, name, config);
+  for (const [key, t] of model.tensors) define(out.tensors, key, { shape: t.shape.slice(), data: encodeFloats(t.data) });
+  if (metadata !== null) out.metadata = { ...metadata };
+  return out;
+}
+
+/** The model as the bytes of a safetensors file; `metadata` (null: none) joins `__metadata__`. */
+export function encodeModelSafetensors(model: SavedModel, metadata: Record<string, string> | null): Uint8Array {
+  const configs: Record<string, PartConfig> = {};
+  for (const [name, config] of model.parts) define(configs, name, config);
+  const tensors: Record<string, Tensor> = {};
+  for (const [key, t] of model.tensors) define(tensors, key, { dtype: 'float32', shape: t.shape, data: t.data });
+  return saveSafetensors(tensors, {
+    ...(metadata ?? {}), format: FORMAT, version: String(VERSION), parts: JSON.stringify(configs),
+  });
+}
+
+// ---------------------------------------------------------------- decoding
+
+/** Reads ModelJSON (or its JSON text), checking everything in it; throws naming what is wrong. */
+export function decodeModelJSON(saved: unknown): SavedModel {
+  let root: unknown = saved;
+  if (typeof saved === 'string') {
+    try {
+      root = JSON.parse(saved);
+    } catch (err) {
+      throw new SyntaxError(`model: expected JSON text of a saved model, got ${describe(saved)} (${(err as Error).message})`);
+    }
+  }
+  const m = checkObject('model', root);
+  checkHeader(m.format, m.version, VERSION);
+  const parts = parseConfigs('model.parts', m.parts);
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  const t = checkObject('model.tensors', m.tensors);
+  for (const [key, value] of Object.entries(t)) {
+    const where = `model.tensors["${key}"]`;
+    checkTensorKey(key, parts);
+    const o = checkObject(where, value);
+    if (!isShape(o.shape)) throw new TypeError(`${where}.shape: expected an array of non-negative integers, got ${describe(o.shape)}`);
+    tensors.set(key, { shape: o.shape.slice(), data: decodeFloats(`${where}.data`, o.data, shapeSize(o.shape)) });
+  }
+  return { parts, tensors };
+}
+
+/** Reads the bytes of a safetensors file written by encodeModelSafetensors, checking everything. */
+export function decodeModelSafetensors(bytes: unknown): SavedModel {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes: expected a Uint8Array, got ${describe(bytes)}`);
+  const meta = loadSafetensorsMetadata(bytes);
+  const what = 'safetensors __metadata__';
+  checkHeader(meta.format, meta.version, String(VERSION), what);
+  let configs: unknown;
+  try {
+    configs = JSON.parse(meta.parts ?? '');
+  } catch {
+    throw new RangeError(`${what}.parts: expected the part configurations as JSON text, got ${describe(meta.parts)}`);
+  }
+  const parts = parseConfigs(`${what}.parts`, configs);
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [key, t] of Object.entries(loadSafetensors(bytes))) {
+    checkTensorKey(key, parts);
+    tensors.set(key, { shape: t.shape, data: t.data });
+  }
+  return { parts, tensors };
+}
+
+/** The format marker and version (a number in JSON, a string in safetensors metadata). */
+function checkHeader(format: unknown, version: unknown, want: number | string, what = 'model'): void {
+  if (format !== FORMAT) {
+    throw new RangeError(`${what}.format: expected "${FORMAT}", got ${describe(format)}`);
+  }
+  if (version !== want) {
+    throw new RangeError(`${what}.version: expected ${typeof want === 'string' ? `"${want}"` : want}, got ${describe(version)}`);
+  }
+}
+
+/** The `parts` object: at least one part, each name valid, each configuration valid. */
+function parseConfigs(where: string, v: unknown): Map<string, PartConfig> {
+  const o = checkObject(where, v);
+  const out = new Map<string, PartConfig>();
+  for (const [name, c] of Object.entries(o)) {
+    checkPartName(where, name);
+    out.set(name, parseConfig(`${where}.${name}`, c));
+  }
+  if (out.size === 0) throw new RangeError(`${where}: expected at least one part, got none`);
+  return out;
+}
+
+/** A saved tensor key must be `<saved part>.<key>`. */
+function checkTensorKey(key: string, parts: Map<string, PartConfig>): void {
+  const dot = key.indexOf('.');
+  if (dot <= 0 || !parts.has(key.slice(0, dot))) {
+    throw new RangeError(`model.tensors: key "${key}" belongs to no saved part; expected "<part>.<key>" with a part of ${
+      [...parts.keys()].map((n) => `"${n}"`).join(', ')}`);
+  }
+}
+
+// ---------------------------------------------------------------- JSON floats
+
+/** Float32 values as JSON-safe values: numbers, and strings for NaN, ±Infinity and −0. */
+function encodeFloats(a: Float32Array): JSONFloat[] {
+  const out = new Array<JSONFloat>(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    out[i] = Number.isFinite(v) ? (v === 0 && 1 / v < 0 ? '-0' : v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  }
+  return out;
+}
+
+const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
+
+/** The inverse of encodeFloats; checks every element and the count. */
+function decodeFloats(where: string, v: unknown, n: number): Float32Array {
+  if (!Array.isArray(v)) throw new TypeError(`${where}: expected an array of numbers, got ${describe(v)}`);
+  if (v.length !== n) throw new RangeError(`${where}: expected ${n} values (the shape's), got ${v.length}`);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x: unknown = v[i];
+    if (typeof x === 'number') out[i] = x;
+    else if (typeof x === 'string' && Object.prototype.hasOwnProperty.call(SPECIAL, x)) out[i] = SPECIAL[x]!;
+    else throw new TypeError(`${where}[${i}]: expected a number or one of "NaN", "Infinity", "-Infinity", "-0", got ${describe(x)}`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- small helpers
+
+/** Whether v is an array of safe non-negative integers. */
+export function isShape(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((d) => Number.isSafeInteger(d) && d >= 0);
+}
+
+/** Sets an own enumerable property (safe for any key, `__proto__` included). */
+export function define<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
