@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/index.js';
 import {
-  extractBlocks, isRunnable, removeRunDir, resetRunDir, ROOT, runBlock, typecheckBlocks,
+  ENTRIES, extractBlocks, isRunnable, removeRunDir, resetRunDir, ROOT, runBlock, typecheckBlocks,
   type Block, type TypecheckResult,
 } from './helpers/readme.js';
 
@@ -25,6 +25,12 @@ describe('README', () => {
   it('has TypeScript blocks, and every readme-test marker is well-formed and before one', () => {
     expect(blocks.length).toBeGreaterThan(0);
     expect(problems).toEqual([]);
+  });
+
+  it('maps exactly the entry points of package.json "exports"', () => {
+    const exportsField = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).exports as Record<string, unknown>;
+    const names = Object.keys(exportsField).filter((k) => k !== './package.json').map((k) => `recurrent-cells${k.slice(1)}`);
+    expect(Object.keys(ENTRIES).sort()).toEqual(names.sort());
   });
 
   it('mentions npm test', () => {

@@ -121,7 +121,7 @@
     }
     part('lstm 2-layer bidirectional packed',
       stackPass(RC, new RC.LSTM({ inputSize: 4, hiddenSize: 6, numLayers: 2, bidirectional: true, seed: 42 }), 7, 3, [7, 5, 2], 1000));
-    part('gru (seed equations)', stackPass(RC, new RC.GRU({ inputSize: 4, hiddenSize: 5, seed: 43 }), 9, 2, null, 2000));
+    part('gru (reset before the product)', stackPass(RC, new RC.GRU({ inputSize: 4, hiddenSize: 5, seed: 43 }), 9, 2, null, 2000));
     part('gru resetAfter bidirectional',
       stackPass(RC, new RC.GRU({ inputSize: 3, hiddenSize: 5, bidirectional: true, resetAfter: true, seed: 44 }), 6, 2, null, 3000));
     part('lstm + linear + cross-entropy + adamw', trainingPass(RC));

@@ -32,7 +32,7 @@ export const cosine = (step, total, floor = 0.1) => floor + (1 - floor) * 0.5 * 
 export function trainAdding(o) {
   const rnn = o.kind === 'lstm'
     ? new LSTM({ inputSize: 2, hiddenSize: o.hidden, seed: o.seed })
-    // The seed's GRU (reset before the recurrent matmul); `resetAfter: true` learns this task as well.
+    // The default GRU (reset before the recurrent product, Cho et al. 2014); `resetAfter: true` learns this task as well.
     : new GRU({ inputSize: 2, hiddenSize: o.hidden, seed: o.seed });
   // Initialisation that helps long memory: orthogonal recurrent gate blocks (norm-preserving), and
   // for the LSTM a forget-gate bias of 2 (f ≈ 0.88 at the start: remember by default).

@@ -20,9 +20,14 @@ import ts from 'typescript';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where run blocks are written: inside the repository so vitest transforms their imports of src/ (git-ignored /tmp/). */
 const RUN_DIR = join(ROOT, 'tmp', 'readme-blocks');
-/** Blocks import the package by name; both the type-check and the runs map it to the source. */
-const PACKAGE = 'recurrent-cells';
-const ENTRY = join(ROOT, 'src', 'index.ts');
+/**
+ * Blocks import the package by name; both the type-check and the runs map each entry point of
+ * package.json's "exports" to its source (checked against package.json in readme.test.ts).
+ */
+export const ENTRIES: Record<string, string> = {
+  'recurrent-cells': join(ROOT, 'src', 'index.ts'),
+  'recurrent-cells/kernels': join(ROOT, 'src', 'kernels', 'index.ts'),
+};
 
 /** Text from the README and the README line (1-based) its first line came from. */
 export interface Segment {
@@ -189,8 +194,8 @@ function compilerOptions(): ts.CompilerOptions {
     noUnusedParameters: false,
     // Each block is a module of its own, imports or not, so top-level names of blocks cannot collide.
     moduleDetection: ts.ModuleDetectionKind.Force,
-    // Only the package's root: it exports nothing else, so a README import of a subpath should fail.
-    paths: { [PACKAGE]: [ENTRY] },
+    // Only the package's entry points, so a README import of anything else fails.
+    paths: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, [file]])),
   };
 }
 
@@ -281,8 +286,9 @@ function executable(code: string): string {
   const js = ts.transpileModule(code + exported, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2020 },
   }).outputText;
-  // `from 'recurrent-cells'`, `import 'recurrent-cells'` and `import('recurrent-cells')`.
-  return js.replace(/(\bfrom\s*|\bimport\s*\(?\s*)(['"])recurrent-cells\2/g, (_, lead: string) => lead + JSON.stringify(ENTRY));
+  // `from 'recurrent-cells…'`, `import 'recurrent-cells…'` and `import('recurrent-cells…')`.
+  return js.replace(/(\bfrom\s*|\bimport\s*\(?\s*)(['"])(recurrent-cells(?:\/[\w-]+)?)\2/g,
+    (whole, lead: string, _q: string, name: string) => (ENTRIES[name] === undefined ? whole : lead + JSON.stringify(ENTRIES[name])));
 }
 
 /** Names of the block's own top-level variables, functions and classes (not imports, exports or declares). */
