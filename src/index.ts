@@ -11,16 +11,16 @@ export type { Tensor, Parameter } from './core/tensor.js';
 export type { TensorInput, NestedNumbers } from './core/tensor-input.js';
 export type { CellParams } from './cells/params.js';
 export type { CellState, LSTMState, GRUState } from './cells/state.js';
-export { RecurrentCell, type CellOptions, type CellForward, type CellBackward } from './cells/cell.js';
+// The abstract bases are types: their step protocol is internal, so they cannot be subclassed outside.
+export type { RecurrentCell, CellOptions, CellForward, CellBackward } from './cells/cell.js';
 export { LSTMCell, type LSTMCellOptions } from './cells/lstm.js';
 export { GRUCell, type GRUCellOptions } from './cells/gru.js';
-export {
-  RecurrentModule, type RunOptions, type RunResult, type BackwardInput, type BackwardResult,
-} from './layers/module.js';
+export type { RecurrentModule, RunOptions, RunResult, BackwardInput, BackwardResult } from './layers/module.js';
 export { SequenceRunner } from './layers/sequence-runner.js';
 export { BidirectionalLayer } from './layers/bidirectional.js';
+export type { RecurrentStack } from './modules/rnn.js';
 export {
-  LSTM, GRU, RecurrentStack, type StackOptions, type GRUStackOptions, type FromPyTorchOptions,
+  LSTM, GRU, type StackOptions, type GRUStackOptions, type FromPyTorchOptions,
   type StackRunOptions, type StackRunResult, type StackBackwardInput, type StackBackwardResult,
 } from './modules/rnn.js';
 export { Linear, type LinearOptions, type LinearParams, type LinearForward } from './nn/linear.js';

@@ -156,8 +156,7 @@ export abstract class RecurrentCell<S extends CellState> {
    *
    * Cost: the step's products, batch·G·H·(I + H) multiply-adds, read the weights in place (no
    * copy, so a changed parameter takes effect at the next call); a workspace for the last batch
-   * size is kept and reused. With `out` nothing is allocated: per step it costs what
-   * StreamingRunner.step costs.
+   * size is kept and reused. With `out` no array is allocated.
    * @param x [batch, I]
    * @param state the current state, each [batch, H]
    * @param out where to write the next state, each [batch, H]; may be `state` itself. New arrays

@@ -1,8 +1,8 @@
 /**
  * The recurrent state and its one shape rule: h, plus c for LSTM, each [R, B, H], where R is the
  * number of state rows per batch entry (1 for a cell or a runner, numLayers·numDirections for a
- * stack, layer-major, forward direction before reverse: PyTorch's h_n layout). Every place that
- * makes, checks, slices or copies a state goes through here.
+ * stack, layer-major, forward direction before reverse: PyTorch's h_n layout). Making, reading
+ * (checking) and slicing states goes through here.
  */
 import { checkFloat32Length, checkObject } from '../core/validate.js';
 
@@ -80,6 +80,11 @@ export class StateShape {
     const c = !this.hasCellState || st.c === undefined ? null : checkFloat32Length(`${name}.c`, st.c, n, this.lengthName);
     return { h, c };
   }
+}
+
+/** Block k of a state's rows (views): elements [k·size, (k+1)·size) of h, and of c when present. */
+export function stateBlock(s: StateArrays, k: number, size: number): StateArrays {
+  return { h: s.h.subarray(k * size, (k + 1) * size), c: s.c.length === 0 ? s.c : s.c.subarray(k * size, (k + 1) * size) };
 }
 
 const EMPTY = new Float32Array(0);

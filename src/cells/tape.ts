@@ -75,7 +75,7 @@ export class CellTape {
   readonly dTemp: Float32Array;
   /** [T] rows active at step t: B for every step unless the layer packed the batch. */
   readonly batchSizes: Int32Array;
-  /** True from a completed forward until a backward consumes the tape. */
+  /** One-step tapes of `cell.forward`: true from the forward until its backward consumes it. */
   ready = false;
 
   constructor(

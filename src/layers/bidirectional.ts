@@ -8,11 +8,11 @@
  * states [2, B, H], forward direction first.
  */
 import type { RecurrentCell } from '../cells/cell.js';
-import type { CellState, StateArrays } from '../cells/state.js';
+import { stateBlock, type CellState } from '../cells/state.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
 import {
-  RecurrentModule, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type RunRequest,
+  RecurrentModule, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type ForwardToken, type RunRequest,
 } from './module.js';
 import { SequenceRunner } from './sequence-runner.js';
 
@@ -81,14 +81,14 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
   }
 
   /** @internal */
-  forwardRequest(req: RunRequest, keep: boolean): ForwardOutcome {
+  forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome {
     const { steps: T, batch: B, lengths } = req, H = this.hiddenSize, n = B * H;
     const outputs = new Float32Array(T * B * 2 * H);
     const h = new Float32Array(2 * n), c = new Float32Array(this.hasCellState ? 2 * n : 0);
     for (let d = 0; d < 2; d++) {
       const inputs = d === 0 ? req.inputs : reverseWithin(req.inputs, T, B, this.inputSize, lengths);
-      const initial = req.initial === null ? null : stateRows(req.initial, d, n);
-      const r = this.runners[d]!.forwardRequest({ inputs, steps: T, batch: B, lengths, initial }, keep);
+      const initial = req.initial === null ? null : stateBlock(req.initial, d, n);
+      const r = this.runners[d]!.forwardRequest({ inputs, steps: T, batch: B, lengths, initial }, token);
       scatterDirection(outputs, r.outputs, d, H, req);
       h.set(r.final.h, d * n);
       if (this.hasCellState) c.set(r.final.c, d * n);
@@ -98,7 +98,12 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
   }
 
   /** @internal */
-  backwardRequest(up: BackwardRequest): BackwardOutcome {
+  holds(token: ForwardToken): boolean {
+    return this.runners.every((r) => r.holds(token));
+  }
+
+  /** @internal */
+  backwardRequest(up: BackwardRequest, token: ForwardToken): BackwardOutcome {
     const { steps: T, batch: B, lengths } = this.last!, H = this.hiddenSize, n = B * H;
     const results = this.runners.map((runner, d) => {
       let dOutputs: Float32Array | null = null;
@@ -110,7 +115,7 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
         dOutputs,
         dh: up.dh === null ? null : up.dh.subarray(d * n, (d + 1) * n),
         dc: up.dc === null ? null : up.dc.subarray(d * n, (d + 1) * n),
-      });
+      }, token);
     });
     // dX = dX_forward + (dX_reverse un-reversed per entry)
     const dInputs = results[0]!.dInputs;
@@ -122,11 +127,6 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
     });
     return { dInputs, initial: { h, c } };
   }
-}
-
-/** Rows block d of a state [R, B, H] (views), n = B·H. */
-function stateRows(s: StateArrays, d: number, n: number): StateArrays {
-  return { h: s.h.subarray(d * n, (d + 1) * n), c: s.c.length === 0 ? s.c : s.c.subarray(d * n, (d + 1) * n) };
 }
 
 /** out[t, b] = x[len_b − 1 − t, b] for t < len_b, zero after: x [T, B, F] reversed per entry. */

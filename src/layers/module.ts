@@ -73,6 +73,13 @@ export interface BackwardRequest {
   readonly dc: Float32Array | null;
 }
 
+/**
+ * @internal Names one kept forward. A public `forward` makes a new one and passes it down; each
+ * runner stamps its tape with it and its backward refuses any other, so a backward can never
+ * read a tape that a later call (on the module or on one of its layers) has overwritten.
+ */
+export type ForwardToken = object;
+
 /** @internal What a forward request returns: outputs [T, B, D·H] and the final h, c [R, B, H]. */
 export interface ForwardOutcome {
   outputs: Float32Array;
@@ -84,6 +91,9 @@ export interface BackwardOutcome {
   dInputs: Float32Array;
   initial: StateArrays;
 }
+
+/** @internal Why a backward is refused when a layer's tape was overwritten after the forward. */
+export const REPLACED = 'backward: the forward tape was replaced by a later forward or run() on this layer; call forward() again';
 
 /** Base of SequenceRunner, BidirectionalLayer and the LSTM/GRU stacks. */
 export abstract class RecurrentModule<S extends CellState> {
@@ -99,9 +109,9 @@ export abstract class RecurrentModule<S extends CellState> {
   abstract readonly hasCellState: boolean;
   /** The cells, index layer·D + direction (direction 1 = reverse). */
   abstract readonly cells: readonly RecurrentCell<S>[];
-  /** The last kept forward's sizes, and whether its backward is still to come. */
-  private kept: { steps: number; batch: number } | null = null;
-  private pending = false;
+  /** The last kept forward: its sizes and token; null after run() or once backward consumed it. */
+  private kept: { steps: number; batch: number; token: ForwardToken } | null = null;
+  private forwards = 0;
 
   /** Output features per step: D·H. */
   get outputSize(): number {
@@ -118,17 +128,18 @@ export abstract class RecurrentModule<S extends CellState> {
   /** Inference: outputs [T, B, D·H] and the final state. Invalidates a kept forward. */
   run(inputs: Float32Array, options: RunOptions<S>): RunResult<S> {
     const req = this.readRun(inputs, options);
-    this.pending = false;
-    return this.result(this.forwardRequest(req, false));
+    this.kept = null;
+    return this.result(this.forwardRequest(req, null));
   }
 
   /** Same result as `run`, and keeps what one `backward` needs. */
   forward(inputs: Float32Array, options: RunOptions<S>): RunResult<S> {
     const req = this.readRun(inputs, options);
-    this.pending = false;
-    const out = this.forwardRequest(req, true);
-    this.kept = { steps: req.steps, batch: req.batch };
-    this.pending = true;
+    this.kept = null;
+    this.forwards++;
+    const token: ForwardToken = {};
+    const out = this.forwardRequest(req, token);
+    this.kept = { steps: req.steps, batch: req.batch, token };
     return this.result(out);
   }
 
@@ -137,8 +148,8 @@ export abstract class RecurrentModule<S extends CellState> {
    * cells' grads and returns the gradients with respect to the inputs and the initial state.
    */
   backward(upstream: BackwardInput<S> = {}): BackwardResult<S> {
-    const kept = this.kept;
-    checkBackwardReady(kept, this.pending);
+    checkBackwardReady(this.forwards === 0 ? null : this, this.kept !== null);
+    const kept = this.kept!;
     const up = checkObject('upstream', upstream);
     const { steps: T, batch: B } = kept;
     const shape = this.stateShape;
@@ -147,8 +158,9 @@ export abstract class RecurrentModule<S extends CellState> {
       : checkFloat32Length('dOutputs', dOut, T * B * this.outputSize, this.outputLengthName);
     const dFinal = up.dFinalState;
     const d = dFinal === undefined ? { h: null, c: null } : shape.readPartial('dFinalState', dFinal, B);
-    this.pending = false;
-    const res = this.backwardRequest({ dOutputs, dh: d.h, dc: d.c });
+    if (!this.holds(kept.token)) throw new Error(REPLACED);
+    this.kept = null;
+    const res = this.backwardRequest({ dOutputs, dh: d.h, dc: d.c }, kept.token);
     return { dInputs: res.dInputs, dInitialState: shape.wrap(res.initial.h, res.initial.c) };
   }
 
@@ -169,10 +181,15 @@ export abstract class RecurrentModule<S extends CellState> {
   /** Loads parameters under the keys of stateDict(); all or nothing. */
   abstract loadStateDict(stateDict: Record<string, TensorInput>): void;
 
-  /** @internal Forward of a checked request; `keep` keeps what backwardRequest needs. */
-  abstract forwardRequest(req: RunRequest, keep: boolean): ForwardOutcome;
-  /** @internal Backward of the last kept forwardRequest. */
-  abstract backwardRequest(up: BackwardRequest): BackwardOutcome;
+  /**
+   * @internal Forward of a checked request. With a token, its tapes are kept for the backward
+   * of that token; null (run) keeps nothing that a backward may use.
+   */
+  abstract forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome;
+  /** @internal Whether every tape of this module still holds the forward made with `token`. */
+  abstract holds(token: ForwardToken): boolean;
+  /** @internal Backward of the forward made with `token`; throws if a later call replaced it. */
+  abstract backwardRequest(up: BackwardRequest, token: ForwardToken): BackwardOutcome;
 
   /** How messages spell the length of outputs. */
   private get outputLengthName(): string {

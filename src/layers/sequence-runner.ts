@@ -18,7 +18,7 @@ import type { Parameter, Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
 import { describe } from '../core/validate.js';
 import {
-  RecurrentModule, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type RunRequest,
+  RecurrentModule, REPLACED, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type ForwardToken, type RunRequest,
 } from './module.js';
 import {
   maskBackwardStep, maskForwardStep, packBatch, packRows, packSteps, unpackRows, unpackSteps, type Packing,
@@ -46,6 +46,8 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
   readonly hasCellState: boolean;
   private tape: CellTape | null = null;
   private packing: Packing | null = null;
+  /** The token of the forward the tape holds (null: none a backward may use). */
+  private token: ForwardToken | null = null;
 
   constructor(cell: RecurrentCell<S>) {
     super();
@@ -84,8 +86,8 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
   }
 
   /** @internal */
-  forwardRequest(req: RunRequest, keep: boolean): ForwardOutcome {
-    void keep;   // the tape is always kept: run and forward cost the same
+  forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome {
+    this.token = token;
     const cell = this.cell, T = req.steps, B = req.batch, H = this.hiddenSize, n = B * H;
     let tape = this.tape;
     if (tape === null || tape.steps !== T || tape.batch !== B) tape = this.tape = cell.createTape(T, B, true);
@@ -114,7 +116,14 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
   }
 
   /** @internal */
-  backwardRequest(up: BackwardRequest): BackwardOutcome {
+  holds(token: ForwardToken): boolean {
+    return this.token === token;
+  }
+
+  /** @internal */
+  backwardRequest(up: BackwardRequest, token: ForwardToken): BackwardOutcome {
+    if (!this.holds(token)) throw new Error(REPLACED);
+    this.token = null;
     const tape = this.tape!, p = this.packing!, cell = this.cell;
     const T = tape.steps, B = tape.batch, H = this.hiddenSize, n = B * H;
     // The gradient with respect to h_T (c_T) goes into block T & 1 (see CellTape.dh).
@@ -140,24 +149,14 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
     cell.accumulateParamGrads(tape);
     const dx = new Float32Array(T * B * this.inputSize);
     cell.inputGrads(dx, tape);
-    let dInputs = dx;
-    if (p.order !== null) {
-      dInputs = new Float32Array(dx.length);
-      unpackSteps(dInputs, dx, p, this.inputSize);
-    } else if (p.lengths !== null) {
-      zeroPadding(dx, p, this.inputSize);
-    }
+    // Back to entry order, zero at padded positions (in place when the order is the identity).
+    const dInputs = p.order === null ? dx : new Float32Array(dx.length);
+    if (p.lengths !== null) unpackSteps(dInputs, dx, p, this.inputSize);
     const h = new Float32Array(n), c = new Float32Array(this.hasCellState ? n : 0);
     unpackRows(h, tape.dh.subarray(0, n), p, H);
     if (this.hasCellState) unpackRows(c, tape.dc.subarray(0, n), p, H);
     return { dInputs, initial: { h, c } };
   }
-}
-
-/** Zeroes the padded positions of x [T, B, F] laid out in entry order (no permutation). */
-function zeroPadding(x: Float32Array, p: Packing, F: number): void {
-  const T = p.batchSizes.length, B = x.length / (T * F);
-  for (let t = 0; t < T; t++) x.fill(0, (t * B + p.batchSizes[t]!) * F, (t + 1) * B * F);
 }
 
 /**

@@ -15,10 +15,10 @@
 import { GRUCell } from '../cells/gru.js';
 import { LSTMCell } from '../cells/lstm.js';
 import type { RecurrentCell } from '../cells/cell.js';
-import type { CellState, GRUState, LSTMState, StateArrays } from '../cells/state.js';
+import { stateBlock, type CellState, type GRUState, type LSTMState } from '../cells/state.js';
 import { BidirectionalLayer } from '../layers/bidirectional.js';
 import {
-  RecurrentModule, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type RunRequest,
+  RecurrentModule, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type ForwardToken, type RunRequest,
   type RunOptions, type RunResult, type BackwardInput, type BackwardResult,
 } from '../layers/module.js';
 import { SequenceRunner } from '../layers/sequence-runner.js';
@@ -120,13 +120,13 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   }
 
   /** @internal */
-  forwardRequest(req: RunRequest, keep: boolean): ForwardOutcome {
+  forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome {
     const D = this.numDirections, n = req.batch * this.hiddenSize;
     const h = new Float32Array(this.numLayers * D * n), c = new Float32Array(this.hasCellState ? h.length : 0);
     let inputs = req.inputs;
     this.layers.forEach((layer, l) => {
-      const initial = req.initial === null ? null : rowBlock(req.initial, l, D * n);
-      const r = layer.forwardRequest({ ...req, inputs, initial }, keep);
+      const initial = req.initial === null ? null : stateBlock(req.initial, l, D * n);
+      const r = layer.forwardRequest({ ...req, inputs, initial }, token);
       h.set(r.final.h, l * D * n);
       if (this.hasCellState) c.set(r.final.c, l * D * n);
       inputs = r.outputs;
@@ -136,13 +136,18 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   }
 
   /** @internal */
-  backwardRequest(up: BackwardRequest): BackwardOutcome {
+  holds(token: ForwardToken): boolean {
+    return this.layers.every((l) => l.holds(token));
+  }
+
+  /** @internal */
+  backwardRequest(up: BackwardRequest, token: ForwardToken): BackwardOutcome {
     const size = this.numDirections * this.lastBatch * this.hiddenSize;   // state elements per layer
     const h = new Float32Array(this.numLayers * size), c = new Float32Array(this.hasCellState ? h.length : 0);
     const block = (a: Float32Array | null, l: number): Float32Array | null => (a === null ? null : a.subarray(l * size, (l + 1) * size));
     let dOutputs = up.dOutputs;
     for (let l = this.numLayers - 1; l >= 0; l--) {
-      const r = this.layers[l]!.backwardRequest({ dOutputs, dh: block(up.dh, l), dc: block(up.dc, l) });
+      const r = this.layers[l]!.backwardRequest({ dOutputs, dh: block(up.dh, l), dc: block(up.dc, l) }, token);
       h.set(r.initial.h, l * size);
       if (this.hasCellState) c.set(r.initial.c, l * size);
       dOutputs = r.dInputs;
@@ -210,10 +215,6 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   }
 }
 
-/** Rows block k of a state [R, B, H] (views), `size` elements per block. */
-function rowBlock(s: StateArrays, k: number, size: number): StateArrays {
-  return { h: s.h.subarray(k * size, (k + 1) * size), c: s.c.length === 0 ? s.c : s.c.subarray(k * size, (k + 1) * size) };
-}
 
 /**
  * LSTM stack (PyTorch's nn.LSTM, time-major, no dropout).
