@@ -8,7 +8,7 @@
  */
 import type { CellParams } from './params.js';
 import type { Tensor } from '../core/tensor.js';
-import { formatShape, readTensorInput } from '../core/tensor-input.js';
+import { formatShape, readTensorDict, readTensorInput, type TensorInput } from '../core/tensor-input.js';
 
 /** The four parameter names and their PyTorch stems. */
 const NAMES = [['weightIh', 'weight_ih'], ['weightHh', 'weight_hh'], ['biasIh', 'bias_ih'], ['biasHh', 'bias_hh']] as const;
@@ -67,6 +67,34 @@ export function cellFromPyTorch(
     dst.set(src);
     negateRows(layout, dst, shapes[key]!);
   }
+}
+
+/** What the multi-cell helpers need of a cell. */
+interface MappedCell {
+  pytorchLayout(): CellLayout;
+  readonly params: CellParams;
+  readonly grads: CellParams;
+}
+
+/**
+ * One PyTorch state dict of several cells (a layer's or a stack's), cell k's keys ending in
+ * suffixes[k] (`_l0`, `_l0_reverse`, …): their params, or their grads. New arrays.
+ */
+export function cellsToPyTorch(
+  cells: readonly MappedCell[], suffixes: readonly string[], which: 'params' | 'grads',
+): Record<string, Tensor> {
+  return Object.assign({}, ...cells.map((c, k) => cellToPyTorch(c.pytorchLayout(), c[which], suffixes[k]!)));
+}
+
+/**
+ * Loads a state dict of several cells, keys as cellsToPyTorch writes them: every key and shape of
+ * every cell is checked before any cell changes (all or nothing).
+ */
+export function cellsFromPyTorch(cells: readonly MappedCell[], suffixes: readonly string[], stateDict: Record<string, TensorInput>): void {
+  const shapes: Record<string, number[]> = {};
+  cells.forEach((c, k) => Object.assign(shapes, cellShapes(c.pytorchLayout(), suffixes[k]!)));
+  const data = readTensorDict('stateDict', stateDict, shapes);
+  cells.forEach((c, k) => cellFromPyTorch(c.pytorchLayout(), c.params, data, suffixes[k]!));
 }
 
 function negateRows(layout: CellLayout, data: Float32Array, shape: number[]): void {

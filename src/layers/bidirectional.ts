@@ -15,6 +15,10 @@ import {
   RecurrentModule, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type ForwardToken, type RunRequest,
 } from './module.js';
 import { SequenceRunner } from './sequence-runner.js';
+import { cellsFromPyTorch, cellsToPyTorch } from '../cells/pytorch.js';
+
+/** PyTorch's key suffixes of a one-layer bidirectional module's cells. */
+const SUFFIXES = ['_l0', '_l0_reverse'];
 
 /** A layer of two directions, each a SequenceRunner over its own cell. */
 export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> {
@@ -53,31 +57,12 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
 
   /** PyTorch's keys of a one-layer bidirectional module: weight_ih_l0, …, weight_ih_l0_reverse, …. */
   stateDict(): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
-    this.runners.forEach((r, d) => {
-      for (const [k, v] of Object.entries(r.stateDict())) out[`${k}_l0${d === 1 ? '_reverse' : ''}`] = v;
-    });
-    return out;
+    return cellsToPyTorch(this.cells, SUFFIXES, 'params');
   }
 
   /** Loads the keys of stateDict(); all or nothing. */
   loadStateDict(stateDict: Record<string, TensorInput>): void {
-    const parts = this.runners.map(() => ({} as Record<string, TensorInput>));
-    const own = Object.keys(stateDict);
-    for (const key of own) {
-      const m = /^(.*)_l0(_reverse)?$/.exec(key);
-      if (m === null) throw new RangeError(`stateDict: unexpected key "${key}"`);
-      parts[m[2] === undefined ? 0 : 1]![m[1]!] = stateDict[key]!;
-    }
-    // Check both before loading either: a cell checks everything before it changes anything.
-    const backup = this.runners[0].stateDict();
-    this.runners[0].loadStateDict(parts[0]!);
-    try {
-      this.runners[1].loadStateDict(parts[1]!);
-    } catch (err) {
-      this.runners[0].loadStateDict(backup);
-      throw err;
-    }
+    cellsFromPyTorch(this.cells, SUFFIXES, stateDict);
   }
 
   /** @internal */

@@ -112,6 +112,7 @@ export abstract class RecurrentModule<S extends CellState> {
   /** The last kept forward: its sizes and token; null after run() or once backward consumed it. */
   private kept: { steps: number; batch: number; token: ForwardToken } | null = null;
   private forwards = 0;
+  private shape: StateShape | null = null;
 
   /** Output features per step: D·H. */
   get outputSize(): number {
@@ -120,9 +121,13 @@ export abstract class RecurrentModule<S extends CellState> {
 
   /** @internal The state's shape: R = L·D rows per batch entry. */
   get stateShape(): StateShape {
-    const L = this.numLayers, D = this.numDirections;
-    const name = [L > 1 ? 'numLayers' : '', D > 1 ? 'numDirections' : ''].filter((f) => f !== '').join('*');
-    return new StateShape(this.hasCellState, this.hiddenSize, L * D, name);
+    // Made on first use: the subclass sets the sizes after this constructor has run.
+    if (this.shape === null) {
+      const L = this.numLayers, D = this.numDirections;
+      const name = [L > 1 ? 'numLayers' : '', D > 1 ? 'numDirections' : ''].filter((f) => f !== '').join('*');
+      this.shape = new StateShape(this.hasCellState, this.hiddenSize, L * D, name);
+    }
+    return this.shape;
   }
 
   /** Inference: outputs [T, B, D·H] and the final state. Invalidates a kept forward. */

@@ -25,8 +25,8 @@ import { SequenceRunner } from '../layers/sequence-runner.js';
 import { Random } from '../core/random.js';
 import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import { readTensorDict, type TensorInput } from '../core/tensor-input.js';
-import { cellFromPyTorch, cellShapes, cellToPyTorch, inferCellSizes } from '../cells/pytorch.js';
+import type { TensorInput } from '../core/tensor-input.js';
+import { cellsFromPyTorch, cellsToPyTorch, inferCellSizes } from '../cells/pytorch.js';
 import { checkObject, checkOptionalBoolean, checkPositiveInt } from '../core/validate.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
@@ -165,12 +165,12 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
   /** Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ...) and conventions. New arrays. */
   stateDict(): Record<string, Tensor> {
-    return Object.assign({}, ...this.cells.map((c, k) => cellToPyTorch(c.pytorchLayout(), c.params, this.suffix(k))));
+    return cellsToPyTorch(this.cells, this.suffixes(), 'params');
   }
 
   /** Gradients under the same keys and conventions as stateDict(). New arrays. */
   gradDict(): Record<string, Tensor> {
-    return Object.assign({}, ...this.cells.map((c, k) => cellToPyTorch(c.pytorchLayout(), c.grads, this.suffix(k))));
+    return cellsToPyTorch(this.cells, this.suffixes(), 'grads');
   }
 
   /**
@@ -178,10 +178,12 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
    * wrongly-shaped key throws, naming the key and both shapes, and nothing is loaded.
    */
   loadStateDict(stateDict: Record<string, TensorInput>): void {
-    const shapes: Record<string, number[]> = {};
-    this.cells.forEach((c, k) => Object.assign(shapes, cellShapes(c.pytorchLayout(), this.suffix(k))));
-    const data = readTensorDict('stateDict', stateDict, shapes);
-    this.cells.forEach((c, k) => cellFromPyTorch(c.pytorchLayout(), c.params, data, this.suffix(k)));
+    cellsFromPyTorch(this.cells, this.suffixes(), stateDict);
+  }
+
+  /** PyTorch's key suffix of every cell. */
+  private suffixes(): string[] {
+    return this.cells.map((_, k) => this.suffix(k));
   }
 
   /** `_l{layer}` plus `_reverse` for the second direction: PyTorch's key suffix of cell k. */
