@@ -12,7 +12,8 @@
  */
 import { gemmNN } from '../kernels/gemm.js';
 import { Random } from '../core/random.js';
-import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
+import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe, ownValue, snapshot } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 import { CellTape } from './tape.js';
 import { gemmW } from './weights.js';
 import { paramList, PARAM_NAMES, type CellParams } from './params.js';
@@ -52,6 +53,9 @@ export interface CellBackward<S extends CellState> {
   dState: S;
 }
 
+/** One-step tapes made by `forward` and not yet consumed: a hand-made or spent tape is not among them. */
+const LIVE_STEPS = new WeakSet<CellTape>();
+
 /** Base of LSTMCell and GRUCell. */
 export abstract class RecurrentCell<S extends CellState> {
   /** Input size I. */
@@ -74,15 +78,18 @@ export abstract class RecurrentCell<S extends CellState> {
   private stepTape: CellTape | null = null;
 
   protected constructor(options: CellOptions, gateCount: number, who: string) {
-    checkObject(`${who} options`, options);
-    this.inputSize = checkPositiveInt('inputSize', options.inputSize);
-    this.hiddenSize = checkPositiveInt('hiddenSize', options.hiddenSize);
-    this.bias = checkOptionalBoolean('bias', options.bias, true);
+    // Read once: the values checked are the values used.
+    const o = snapshot(`${who} options`, options, ['inputSize', 'hiddenSize', 'bias', 'seed']);
+    this.inputSize = checkSize('inputSize', o.inputSize);
+    this.hiddenSize = checkSize('hiddenSize', o.hiddenSize);
+    this.bias = checkOptionalBoolean('bias', o.bias, true);
     this.gateCount = gateCount;
     this.hasCellState = gateCount === 4;
-    this.stateShape = new StateShape(this.hasCellState, this.hiddenSize, 1);
-    const rng = new Random(options.seed ?? 0);
     const GH = gateCount * this.hiddenSize;
+    // Parameters and gradients: 2 · G·H·(I + H + 2) float32 values, checked before any is allocated.
+    checkFloat32Bytes(`${who} parameters and gradients`, 2 * GH * (this.inputSize + this.hiddenSize + 2));
+    this.stateShape = new StateShape(this.hasCellState, this.hiddenSize, 1);
+    const rng = new Random((o.seed ?? 0) as number);
     const make = (): CellParams => {
       const weightIh = new Float32Array(GH * this.inputSize), weightHh = new Float32Array(GH * this.hiddenSize);
       return this.bias
@@ -187,6 +194,7 @@ export abstract class RecurrentCell<S extends CellState> {
     const tape = this.createTape(1, batch, false);
     this.forwardOne(tape, x, state);
     tape.ready = true;
+    LIVE_STEPS.add(tape);
     const n = batch * this.hiddenSize, nc = this.hasCellState ? n : 0;
     return { state: this.stateShape.wrap(tape.h.slice(n, 2 * n), tape.c.slice(nc, 2 * nc)), tape };
   }
@@ -199,11 +207,12 @@ export abstract class RecurrentCell<S extends CellState> {
    *   a missing member counts as zero
    */
   backward(step: CellForward<S>, dState: Partial<S>): CellBackward<S> {
-    const tape = checkObject('step', step).tape;
+    const tape = ownValue(checkObject('step', step), 'tape');   // read once
     if (!(tape instanceof CellTape) || tape.owner !== this || tape.steps !== 1) {
       throw new TypeError(`step: expected the result of this cell's forward(), got ${describe(tape)}`);
     }
     if (!tape.ready) throw new Error('backward: this step was already consumed by an earlier backward; call forward again');
+    if (!LIVE_STEPS.has(tape)) throw new TypeError(`step: expected the result of this cell's forward(), got a tape made otherwise`);
     const B = tape.batch, n = B * this.hiddenSize;
     const d = this.stateShape.readPartial('dState', dState, B);
     // Step 0 reads the gradient with respect to h_1 from block 1 and leaves dh_0 in block 0.
@@ -212,6 +221,7 @@ export abstract class RecurrentCell<S extends CellState> {
     if (d.c) dcNext.set(d.c); else dcNext.fill(0);
     this.backwardStep(tape, 0);
     tape.ready = false;
+    LIVE_STEPS.delete(tape);
     this.accumulateParamGrads(tape);
     const dx = new Float32Array(B * this.inputSize);
     this.inputGrads(dx, tape);

@@ -15,8 +15,8 @@
 import { gemmNN, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
-import { checkConfig, checkObject, checkOptionalBoolean } from '../core/validate.js';
-import type { TensorInput } from '../core/tensor-input.js';
+import { checkConfig, checkOptionalBoolean } from '../core/validate.js';
+import { snapshotTensorDict, type TensorInput } from '../core/tensor-input.js';
 import { inferCellSizes } from './pytorch.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
 import type { GRUState } from './state.js';
@@ -66,8 +66,7 @@ export class GRUCell extends RecurrentCell<GRUState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: GRUCellConfig): GRUCell {
-    checkConfig(config, GRUCell.kind, ['inputSize', 'hiddenSize', 'bias', 'resetAfter']);
-    const { inputSize, hiddenSize, bias, resetAfter } = config;
+    const { inputSize, hiddenSize, bias, resetAfter } = checkConfig(config, GRUCell.kind, ['inputSize', 'hiddenSize', 'bias', 'resetAfter']) as unknown as typeof config;
     return new GRUCell({ inputSize, hiddenSize, bias, resetAfter });
   }
 
@@ -78,9 +77,9 @@ export class GRUCell extends RecurrentCell<GRUState> {
    * stateDict() and gradDict() negate them back.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>): GRUCell {
-    const sd = checkObject('stateDict', stateDict);
+    const sd = snapshotTensorDict('stateDict', stateDict);   // read once
     const cell = new GRUCell({ ...inferCellSizes('stateDict', sd, 3, ''), resetAfter: true });
-    cell.loadStateDict(stateDict);
+    cell.loadStateDict(sd);
     return cell;
   }
 

@@ -19,8 +19,7 @@ import { RecurrentCell, type CellOptions } from './cell.js';
 import type { LSTMState } from './state.js';
 import type { CellTape } from './tape.js';
 import { gemmW } from './weights.js';
-import { checkObject } from '../core/validate.js';
-import type { TensorInput } from '../core/tensor-input.js';
+import { snapshotTensorDict, type TensorInput } from '../core/tensor-input.js';
 import { inferCellSizes } from './pytorch.js';
 
 /** Options of `new LSTMCell(...)`. */
@@ -56,8 +55,7 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: LSTMCellConfig): LSTMCell {
-    checkConfig(config, LSTMCell.kind, ['inputSize', 'hiddenSize', 'bias']);
-    const { inputSize, hiddenSize, bias } = config;
+    const { inputSize, hiddenSize, bias } = checkConfig(config, LSTMCell.kind, ['inputSize', 'hiddenSize', 'bias']) as unknown as typeof config;
     return new LSTMCell({ inputSize, hiddenSize, bias });
   }
 
@@ -67,9 +65,9 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
    * their presence). Gate order and equations are PyTorch's own: nothing is converted.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>): LSTMCell {
-    const sd = checkObject('stateDict', stateDict);
+    const sd = snapshotTensorDict('stateDict', stateDict);   // read once
     const cell = new LSTMCell(inferCellSizes('stateDict', sd, 4, ''));
-    cell.loadStateDict(stateDict);
+    cell.loadStateDict(sd);
     return cell;
   }
 

@@ -9,6 +9,7 @@
 import type { CellParams } from './params.js';
 import type { Tensor } from '../core/tensor.js';
 import { formatShape, readTensorDict, readTensorInput, type TensorInput } from '../core/tensor-input.js';
+import { ownValue } from '../core/validate.js';
 
 /** The four parameter names and their PyTorch stems. */
 const NAMES = [['weightIh', 'weight_ih'], ['weightHh', 'weight_hh'], ['biasIh', 'bias_ih'], ['biasHh', 'bias_hh']] as const;
@@ -139,11 +140,12 @@ export function inferCellSizes(
       throw new RangeError(`${what}["weight_ih${suffix}"]: expected a non-zero multiple of ${GH} elements, got ${ih.data.length}`);
     }
   }
-  const bias = dict[`bias_ih${suffix}`] !== undefined || dict[`bias_hh${suffix}`] !== undefined;
+  const bias = ownValue(dict, `bias_ih${suffix}`) !== undefined || ownValue(dict, `bias_hh${suffix}`) !== undefined;
   return { inputSize: I, hiddenSize: H, bias };
 }
 
 function required(what: string, dict: Record<string, unknown>, key: string): unknown {
-  if (dict[key] === undefined) throw new RangeError(`${what}: missing key "${key}"`);
-  return dict[key];
+  const v = ownValue(dict, key);   // own keys only, read once
+  if (v === undefined) throw new RangeError(`${what}: missing key "${key}"`);
+  return v;
 }

@@ -5,6 +5,7 @@
  * (checking) and slicing states goes through here.
  */
 import { checkFloat32Length, checkObject } from '../core/validate.js';
+import { checkFloat32Bytes } from '../core/limits.js';
 
 /** LSTM state: h and c, each [R, B, H]. */
 export interface LSTMState {
@@ -50,6 +51,7 @@ export class StateShape {
 
   /** A zero state: {h, c} or {h}, each [R, B, H]. */
   zeros<S extends CellState>(batch: number): S {
+    checkFloat32Bytes(`a state of batch = ${batch}`, (this.hasCellState ? 2 : 1) * this.length(batch));
     return this.wrap(new Float32Array(this.length(batch)), new Float32Array(this.hasCellState ? this.length(batch) : 0));
   }
 

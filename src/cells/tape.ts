@@ -19,6 +19,7 @@
  */
 import type { CellParams } from './params.js';
 import { ForwardWeights } from './weights.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** What a tape is cut to: the cell's sizes and parameters. */
 export interface TapeSpec {
@@ -87,14 +88,18 @@ export class CellTape {
     /** Whether the forward products read transposed copies of the weights (see weights.ts). */
     transposedWeights: boolean,
   ) {
-    const T = steps, B = batch, I = spec.inputSize, H = spec.hiddenSize, GH = spec.gateCount * H;
+    const T = checkSize('steps', steps), B = checkSize('batch', batch);
+    const I = spec.inputSize, H = spec.hiddenSize, GH = spec.gateCount * H;
     const C = spec.hasCellState ? 1 : 0;
     this.owner = spec;
     this.inputSize = I;
     this.hiddenSize = H;
     this.gateCount = spec.gateCount;
     const sizes = [T * B * I, T * B * GH, (T + 1) * B * H, C * (T + 1) * B * H, T * B * H, B * H, GH, 2 * B * H, C * 2 * B * H, B * H];
-    const buf = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    // The tape and the transposed weight copies, checked before anything is allocated.
+    checkFloat32Bytes(`a tape of steps = ${T}, batch = ${B}`, total + (transposedWeights ? GH * (I + H) : 0));
+    const buf = new Float32Array(total);
     let off = 0, k = 0;
     const take = (): Float32Array => buf.subarray(off, (off += sizes[k++]!));
     this.x = take();

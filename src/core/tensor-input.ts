@@ -5,7 +5,8 @@
  * the caller copies anything, so a failed load changes nothing.
  */
 import type { Tensor } from './tensor.js';
-import { checkObject, describe } from './validate.js';
+import { checkObject, describe, hasOwn, ownValue, typedArrayKind, typedLength } from './validate.js';
+import { checkFloat32Bytes, MAX_KEYS } from './limits.js';
 
 /** Nested number arrays, e.g. `[[1, 2], [3, 4]]` for shape [2, 2] (PyTorch's `tolist()`). */
 export type NestedNumbers = number[] | NestedNumbers[];
@@ -45,30 +46,30 @@ export function makeTensor(shape: number[], data: Float32Array): Tensor {
 
 /** Reads one TensorInput; throws (naming `name`) on anything else or on a non-number element. */
 export function readTensorInput(name: string, v: unknown): ReadTensor {
-  if (v instanceof Float32Array) return { shape: null, data: v };
+  if (typedArrayKind(v) === 'Float32Array') return { shape: null, data: v as Float32Array };
   if (Array.isArray(v)) {
     if (v.length > 0 && Array.isArray(v[0])) {
       const shape = nestedShape(name, v);
+      checkFloat32Bytes(`${name} (shape ${formatShape(shape)})`, shapeSize(shape));
       const data = new Float32Array(shapeSize(shape));
       flattenInto(name, v, shape, 0, data, 0);
       return { shape, data };
     }
     return { shape: null, data: numbersToFloat32(name, v) };
   }
-  if (typeof v === 'object' && v !== null && 'shape' in v && 'data' in v) {
-    const { shape, data } = v as { shape: unknown; data: unknown };
-    if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
-      throw new TypeError(`${name}.shape: expected an array of non-negative integers, got ${describe(shape)}`);
-    }
+  if (typeof v === 'object' && v !== null && hasOwn(v, 'shape') && hasOwn(v, 'data')) {
+    // Read once: a getter runs once, and the values checked are the values used.
+    const shape = readShape(`${name}.shape`, ownValue(v, 'shape'));
+    const data = ownValue(v, 'data');
     let arr: Float32Array;
-    if (data instanceof Float32Array) arr = data;
+    if (typedArrayKind(data) === 'Float32Array') arr = data as Float32Array;
     else if (Array.isArray(data)) arr = numbersToFloat32(`${name}.data`, data);
     else throw new TypeError(`${name}.data: expected a Float32Array or number[], got ${describe(data)}`);
-    const n = shapeSize(shape);
-    if (arr.length !== n) {
-      throw new RangeError(`${name}.data: expected ${n} elements for shape ${formatShape(shape)}, got ${arr.length}`);
+    const n = shapeSize(shape), len = typedLength(arr);
+    if (len !== n) {
+      throw new RangeError(`${name}.data: expected ${n} elements for shape ${formatShape(shape)}, got ${len}`);
     }
-    return { shape: shape.slice(), data: arr };
+    return { shape, data: arr };
   }
   throw new TypeError(`${name}: expected a Tensor, Float32Array or number array, got ${describe(v)}`);
 }
@@ -85,17 +86,18 @@ export function readTensorDict(
   const d = checkObject(what, dict);
   const expectedKeys = Object.keys(expected);
   for (const key of Object.keys(d)) {
-    if (!Object.prototype.hasOwnProperty.call(expected, key)) {
+    if (!hasOwn(expected, key)) {
       throw new RangeError(`${what}: unexpected key "${key}"; expected keys ${expectedKeys.map((k) => `"${k}"`).join(', ') || '(none)'}`);
     }
   }
   const out: Record<string, Float32Array> = {};
   for (const key of expectedKeys) {
     const shape = expected[key]!;
-    if (d[key] === undefined) {
+    const value = ownValue(d, key);   // read once, own keys only
+    if (value === undefined) {
       throw new RangeError(`${what}: missing key "${key}" (expected shape ${formatShape(shape)})`);
     }
-    const t = readTensorInput(`${what}["${key}"]`, d[key]);
+    const t = readTensorInput(`${what}["${key}"]`, value);
     if (t.shape !== null) {
       if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
         throw new RangeError(`${what}["${key}"]: expected shape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
@@ -110,12 +112,56 @@ export function readTensorDict(
   return out;
 }
 
+/**
+ * Reads a user's dict of TensorInputs once: every own key (at most MAX_KEYS), each value read
+ * once with readTensorInput. The result (a Tensor, or the Float32Array of a flat input) is what
+ * the caller checks and loads, so a getter or a Proxy cannot answer differently later.
+ */
+export function snapshotTensorDict(what: string, dict: unknown): Record<string, TensorInput> {
+  const d = checkObject(what, dict);
+  const keys = Object.keys(d);
+  if (keys.length > MAX_KEYS) throw new RangeError(`${what}: expected at most ${MAX_KEYS} keys, got ${keys.length}`);
+  const out: Record<string, TensorInput> = {};
+  for (const key of keys) {
+    const t = readTensorInput(`${what}["${key}"]`, ownValue(d, key));
+    const v: TensorInput = t.shape === null ? t.data : makeTensor(t.shape, t.data);
+    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
 function numbersToFloat32(name: string, v: unknown[]): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (typeof x !== 'number') throw new TypeError(`${name}[${i}]: expected a number, got ${describe(x)}`);
-    out[i] = x;
+  const n = v.length;
+  checkFloat32Bytes(name, n);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = checkFloat32Value(`${name}[${i}]`, v[i]);
+  return out;
+}
+
+/**
+ * A number that float32 holds without overflow: finite numbers beyond ±FLT_MAX (which would
+ * round to ±Infinity, e.g. 1e40) are refused; ±Infinity and NaN given as numbers are kept.
+ */
+export function checkFloat32Value(name: string, x: unknown): number {
+  if (typeof x !== 'number') throw new TypeError(`${name}: expected a number, got ${describe(x)}`);
+  if (Number.isFinite(x) && !Number.isFinite(Math.fround(x))) {
+    throw new RangeError(`${name}: expected a number within float32 range (|x| <= 3.4028234663852886e38), got ${x}`);
+  }
+  return x;
+}
+
+/** A shape: an array of safe non-negative integers, copied (read once). */
+function readShape(name: string, v: unknown): number[] {
+  if (!Array.isArray(v)) throw new TypeError(`${name}: expected an array of non-negative integers, got ${describe(v)}`);
+  const n = v.length;
+  if (n > 64) throw new RangeError(`${name}: expected at most 64 dimensions, got ${n}`);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const d: unknown = v[i];
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw new TypeError(`${name}: expected an array of non-negative integers, got ${describe(d)} at [${i}]`);
+    }
+    out.push(d);
   }
   return out;
 }
@@ -124,6 +170,7 @@ function nestedShape(name: string, v: unknown): number[] {
   const shape: number[] = [];
   let cur: unknown = v;
   while (Array.isArray(cur)) {
+    if (shape.length === 64) throw new RangeError(`${name}: expected at most 64 nested dimensions, got more`);
     shape.push(cur.length);
     if (cur.length === 0) break;
     cur = cur[0];
@@ -138,8 +185,7 @@ function flattenInto(
   name: string, v: unknown, shape: number[], dim: number, out: Float32Array, off: number,
 ): number {
   if (dim === shape.length) {
-    if (typeof v !== 'number') throw new TypeError(`${name}: expected a number, got ${describe(v)}`);
-    out[off] = v;
+    out[off] = checkFloat32Value(name, v);
     return off + 1;
   }
   if (!Array.isArray(v) || v.length !== shape[dim]) {

@@ -25,9 +25,10 @@ import { SequenceRunner } from '../layers/sequence-runner.js';
 import { Random } from '../core/random.js';
 import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import type { TensorInput } from '../core/tensor-input.js';
-import { cellsFromPyTorch, cellsToPyTorch, inferCellSizes } from '../cells/pytorch.js';
-import { checkObject, checkOptionalBoolean, checkPositiveInt } from '../core/validate.js';
+import { readTensorDict, snapshotTensorDict, type TensorInput } from '../core/tensor-input.js';
+import { cellShapes, cellsFromPyTorch, cellsToPyTorch, inferCellSizes } from '../cells/pytorch.js';
+import { checkObject, checkOptionalBoolean, hasOwn, snapshot } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize, MAX_LAYERS } from '../core/limits.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
 export interface StackOptions {
@@ -94,23 +95,28 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   private lastBatch = 0;
 
   protected constructor(
-    options: StackOptions, who: string,
-    makeCell: (inputSize: number, seed: number) => RecurrentCell<S>,
+    options: StackOptions, who: string, gateCount: number,
+    makeCell: (inputSize: number, hiddenSize: number, bias: boolean, seed: number) => RecurrentCell<S>,
   ) {
     super();
-    checkObject(`${who} options`, options);
-    this.inputSize = checkPositiveInt('inputSize', options.inputSize);
-    this.hiddenSize = checkPositiveInt('hiddenSize', options.hiddenSize);
-    this.numLayers = checkPositiveInt('numLayers', options.numLayers ?? 1);
-    this.bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional, false);
-    this.bias = checkOptionalBoolean('bias', options.bias, true);
+    // Read once: the values checked are the values used.
+    const o = snapshot(`${who} options`, options, ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias', 'seed']);
+    this.inputSize = checkSize('inputSize', o.inputSize);
+    this.hiddenSize = checkSize('hiddenSize', o.hiddenSize);
+    this.numLayers = checkSize('numLayers', o.numLayers ?? 1, MAX_LAYERS);
+    this.bidirectional = checkOptionalBoolean('bidirectional', o.bidirectional, false);
+    this.bias = checkOptionalBoolean('bias', o.bias, true);
     this.numDirections = this.bidirectional ? 2 : 1;
-    const rng = new Random(options.seed ?? 0);
+    const rng = new Random((o.seed ?? 0) as number);
+    // Every cell's parameters and gradients, checked before the first is allocated.
+    const H = this.hiddenSize, D = this.numDirections, GH = gateCount * H;
+    const perCell = (inputSize: number): number => 2 * GH * (inputSize + H + 2);
+    checkFloat32Bytes(`${who} parameters and gradients`, D * (perCell(this.inputSize) + (this.numLayers - 1) * perCell(D * H)));
     const cells: RecurrentCell<S>[] = [];
     const layers: RecurrentModule<S>[] = [];
     for (let l = 0; l < this.numLayers; l++) {
-      const inputSize = l === 0 ? this.inputSize : this.numDirections * this.hiddenSize;
-      const own = Array.from({ length: this.numDirections }, () => makeCell(inputSize, rng.nextUint32()));
+      const inputSize = l === 0 ? this.inputSize : D * H;
+      const own = Array.from({ length: D }, () => makeCell(inputSize, H, this.bias, rng.nextUint32()));
       cells.push(...own);
       layers.push(own.length === 2 ? new BidirectionalLayer(own[0]!, own[1]!) : new SequenceRunner(own[0]!));
     }
@@ -200,19 +206,29 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
   ): { inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean } {
     const sd = checkObject('stateDict', stateDict);
-    checkObject(`${who}.fromPyTorch options`, options);
-    let numLayers = options.numLayers;
-    if (numLayers === undefined) {
-      // Count own keys only, once: a dict cannot make this loop run longer than its key list.
+    const o = snapshot(`${who}.fromPyTorch options`, options, ['numLayers', 'bidirectional']);
+    let L = o.numLayers;
+    if (L === undefined) {
+      // Count own keys only, once and up to MAX_LAYERS: a dict (a Proxy included) cannot make
+      // this loop run longer than that.
       const own = new Set(Object.keys(sd));
-      numLayers = 0;
-      while (own.has(`weight_ih_l${numLayers}`)) numLayers++;
-      if (numLayers === 0) throw new RangeError('stateDict: missing key "weight_ih_l0"');
+      let n = 0;
+      while (n < MAX_LAYERS && own.has(`weight_ih_l${n}`)) n++;
+      if (n === 0) throw new RangeError('stateDict: missing key "weight_ih_l0"');
+      L = n;
     }
-    checkPositiveInt('numLayers', numLayers);
-    const bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional,
-      Object.prototype.hasOwnProperty.call(sd, 'weight_ih_l0_reverse'));
+    const numLayers = checkSize('numLayers', L, MAX_LAYERS);
+    const bidirectional = checkOptionalBoolean('bidirectional', o.bidirectional, hasOwn(sd, 'weight_ih_l0_reverse'));
     const sizes = inferCellSizes('stateDict', sd, gateCount, '_l0');
+    // Every key and shape against the layout, before anything is built (all or nothing).
+    const D = bidirectional ? 2 : 1, shapes: Record<string, number[]> = {};
+    for (let l = 0; l < numLayers; l++) {
+      for (let d = 0; d < D; d++) {
+        const layout = { ...sizes, inputSize: l === 0 ? sizes.inputSize : D * sizes.hiddenSize, gateCount, negatedRows: null };
+        Object.assign(shapes, cellShapes(layout, `_l${l}${d === 1 ? '_reverse' : ''}`));
+      }
+    }
+    readTensorDict('stateDict', sd, shapes);
     return { ...sizes, numLayers, bidirectional };
   }
 }
@@ -228,8 +244,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
  */
 export class LSTM extends RecurrentStack<LSTMState> {
   constructor(options: StackOptions) {
-    super(options, 'LSTM', (inputSize, seed) =>
-      new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed }));
+    super(options, 'LSTM', 4, (inputSize, hiddenSize, bias, seed) => new LSTMCell({ inputSize, hiddenSize, bias, seed }));
   }
 
   /** The kind saved models store for this class. */
@@ -246,8 +261,7 @@ export class LSTM extends RecurrentStack<LSTMState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: LSTMConfig): LSTM {
-    checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = config;
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']) as unknown as typeof config;
     return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional });
   }
 
@@ -257,9 +271,10 @@ export class LSTM extends RecurrentStack<LSTMState> {
    * shapes; numLayers and bidirectional from the keys unless given. All or nothing.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): LSTM {
-    const layout = RecurrentStack.layoutFromKeys('LSTM', stateDict, 4, options);
+    const sd = snapshotTensorDict('stateDict', stateDict);   // read once
+    const layout = RecurrentStack.layoutFromKeys('LSTM', sd, 4, options);
     const rnn = new LSTM(layout);
-    rnn.loadStateDict(stateDict);
+    rnn.loadStateDict(sd);
     return rnn;
   }
 }
@@ -272,9 +287,8 @@ export class GRU extends RecurrentStack<GRUState> {
   readonly resetAfter: boolean;
 
   constructor(options: GRUStackOptions) {
-    const resetAfter = checkOptionalBoolean('resetAfter', (options as GRUStackOptions | undefined)?.resetAfter, false);
-    super(options, 'GRU', (inputSize, seed) =>
-      new GRUCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, resetAfter }));
+    const resetAfter = checkOptionalBoolean('resetAfter', snapshot('GRU options', options, ['resetAfter']).resetAfter, false);
+    super(options, 'GRU', 3, (inputSize, hiddenSize, bias, seed) => new GRUCell({ inputSize, hiddenSize, bias, seed, resetAfter }));
     this.resetAfter = resetAfter;
   }
 
@@ -292,8 +306,7 @@ export class GRU extends RecurrentStack<GRUState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: GRUConfig): GRU {
-    checkConfig(config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = config;
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = checkConfig(config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter']) as unknown as typeof config;
     return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter });
   }
 
@@ -303,9 +316,10 @@ export class GRU extends RecurrentStack<GRUState> {
    * numLayers and bidirectional from the keys unless given. All or nothing.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): GRU {
-    const layout = RecurrentStack.layoutFromKeys('GRU', stateDict, 3, options);
+    const sd = snapshotTensorDict('stateDict', stateDict);   // read once
+    const layout = RecurrentStack.layoutFromKeys('GRU', sd, 3, options);
     const rnn = new GRU({ ...layout, resetAfter: true });
-    rnn.loadStateDict(stateDict);
+    rnn.loadStateDict(sd);
     return rnn;
   }
 }

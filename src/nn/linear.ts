@@ -10,8 +10,9 @@ import { gemmNN, gemmNT, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums, addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import { formatShape, makeTensor, readTensorDict, readTensorInput, type TensorInput } from '../core/tensor-input.js';
-import { checkConfig, checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
+import { formatShape, makeTensor, readTensorDict, readTensorInput, snapshotTensorDict, type TensorInput } from '../core/tensor-input.js';
+import { checkConfig, checkFloat32Length, checkOptionalBoolean, checkPositiveInt, describe, ownValue, snapshot } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** Options of `new Linear(...)`. */
 export interface LinearOptions {
@@ -38,7 +39,7 @@ export interface LinearParams {
 
 /**
  * What `forward` keeps for `backward`: a copy of the input, so the caller may reuse x. A forward
- * result can be passed to backward more than once (each call adds the gradients again).
+ * result is consumed once, by the layer that made it.
  */
 class LinearTape {
   constructor(
@@ -50,6 +51,9 @@ class LinearTape {
     readonly x: Float32Array,
   ) {}
 }
+
+/** Tapes made by a forward and not yet consumed: a hand-made or spent tape is not among them. */
+const LIVE_TAPES = new WeakSet<LinearTape>();
 
 /** What `forward` returns; pass it to `backward`. */
 export interface LinearForward {
@@ -87,11 +91,14 @@ export class Linear {
    * in [−1/√in, 1/√in), the weight drawn first, from one generator seeded with `seed`.
    */
   constructor(options: LinearOptions) {
-    checkObject('Linear options', options);
-    this.inFeatures = checkPositiveInt('inFeatures', options.inFeatures);
-    this.outFeatures = checkPositiveInt('outFeatures', options.outFeatures);
-    this.bias = checkOptionalBoolean('bias', options.bias, true);
-    const rng = new Random(options.seed ?? 0);
+    // Read once: the values checked are the values used.
+    const o = snapshot('Linear options', options, ['inFeatures', 'outFeatures', 'bias', 'seed']);
+    this.inFeatures = checkSize('inFeatures', o.inFeatures);
+    this.outFeatures = checkSize('outFeatures', o.outFeatures);
+    this.bias = checkOptionalBoolean('bias', o.bias, true);
+    // Parameters and gradients, checked before any is allocated.
+    checkFloat32Bytes('Linear parameters and gradients', 2 * this.outFeatures * (this.inFeatures + 1));
+    const rng = new Random((o.seed ?? 0) as number);
     const make = (): LinearParams => {
       const p: LinearParams = { weight: new Float32Array(this.outFeatures * this.inFeatures) };
       if (this.bias) p.bias = new Float32Array(this.outFeatures);
@@ -114,8 +121,7 @@ export class Linear {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: LinearConfig): Linear {
-    checkConfig(config, Linear.kind, ['inFeatures', 'outFeatures', 'bias']);
-    const { inFeatures, outFeatures, bias } = config;
+    const { inFeatures, outFeatures, bias } = checkConfig(config, Linear.kind, ['inFeatures', 'outFeatures', 'bias']) as unknown as typeof config;
     return new Linear({ inFeatures, outFeatures, bias });
   }
 
@@ -125,17 +131,18 @@ export class Linear {
    * `bias` [out] (its presence decides `bias`). Sizes come from weight's shape.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>): Linear {
-    const d = checkObject('stateDict', stateDict);
-    if (d.weight === undefined) throw new RangeError('stateDict: missing key "weight" (expected shape [outFeatures, inFeatures])');
-    const w = readTensorInput('stateDict["weight"]', d.weight);
+    const d = snapshotTensorDict('stateDict', stateDict);   // read once, own keys only
+    const weight = ownValue(d, 'weight');
+    if (weight === undefined) throw new RangeError('stateDict: missing key "weight" (expected shape [outFeatures, inFeatures])');
+    const w = readTensorInput('stateDict["weight"]', weight);
     if (w.shape === null || w.shape.length !== 2) {
       throw new RangeError(
         `stateDict["weight"]: expected a tensor with shape [outFeatures, inFeatures] (a Tensor or nested arrays), got ${
-          w.shape === null ? `flat ${describe(d.weight)}` : `shape ${formatShape(w.shape)}`}`,
+          w.shape === null ? `flat ${describe(weight)}` : `shape ${formatShape(w.shape)}`}`,
       );
     }
-    const layer = new Linear({ outFeatures: w.shape[0]!, inFeatures: w.shape[1]!, bias: d.bias !== undefined });
-    layer.loadStateDict(stateDict);
+    const layer = new Linear({ outFeatures: w.shape[0]!, inFeatures: w.shape[1]!, bias: ownValue(d, 'bias') !== undefined });
+    layer.loadStateDict(d);
     return layer;
   }
 
@@ -146,7 +153,9 @@ export class Linear {
    */
   forward(x: Float32Array, batch: number): LinearForward {
     const y = this.run(x, batch);
-    return { y, tape: new LinearTape(this, batch, x.slice()) };
+    const tape = new LinearTape(this, batch, x.slice());
+    LIVE_TAPES.add(tape);
+    return { y, tape };
   }
 
   /**
@@ -170,13 +179,18 @@ export class Linear {
    * @param dy [batch, out] gradient with respect to y
    */
   backward(forward: LinearForward, dy: Float32Array): Float32Array {
-    // The result object, or (as before 0.2) its tape.
-    const tape: unknown = forward instanceof LinearTape ? forward : (forward as { tape?: unknown } | null)?.tape;
+    // The result object, or (as before 0.2) its tape; read once.
+    const tape: unknown = forward instanceof LinearTape ? forward
+      : typeof forward === 'object' && forward !== null ? ownValue(forward, 'tape') : undefined;
     if (!(tape instanceof LinearTape) || tape.layer !== this) {
       throw new TypeError(`forward: expected the result of this layer's forward(), got ${describe(forward)}`);
     }
+    if (!LIVE_TAPES.has(tape)) {
+      throw new Error('forward: this forward result was already consumed by a backward (or was not made by forward()); call forward() again');
+    }
     const B = tape.batch, I = this.inFeatures, O = this.outFeatures;
     checkFloat32Length('dy', dy, B * O, 'batch*outFeatures');
+    LIVE_TAPES.delete(tape);
     gemmTN(this.grads.weight, 0, I, dy, 0, O, tape.x, 0, I, O, I, B, true);
     if (this.grads.bias) addColumnSums(this.grads.bias, dy, 0, O, B, O);
     const dx = new Float32Array(B * I);
