@@ -11,7 +11,8 @@
  * F64 (converted to float32) and checks the whole header against the file before copying anything.
  */
 import type { Tensor } from '../core/tensor.js';
-import { describe } from '../core/validate.js';
+import { describe, snapshot, typedArrayKind } from '../core/validate.js';
+import { MAX_KEYS, readMaxBytes } from '../core/limits.js';
 
 /** A file that does not follow the format; the message names the tensor and the numbers involved. */
 export class SafetensorsError extends Error {
@@ -87,10 +88,18 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
  * Reads every tensor of a .safetensors file as float32: `{ name: { dtype: 'float32', shape,
  * data } }`, data a fresh Float32Array of shape.reduce(×) elements owned by the caller. F16 and
  * BF16 convert exactly; F64 rounds to the nearest float32. `bytes` may be any Uint8Array view,
- * e.g. a Node Buffer. Throws SafetensorsError for a file that breaks the format.
+ * e.g. a Node Buffer. Throws SafetensorsError for a file that breaks the format, or whose tensors
+ * would take more than `options.maxBytes` as float32 (default 1 GiB, DEFAULT_MAX_BYTES).
  */
-export function loadSafetensors(bytes: Uint8Array): Record<string, Tensor> {
+export function loadSafetensors(bytes: Uint8Array, options: { maxBytes?: number } = {}): Record<string, Tensor> {
+  const maxBytes = readMaxBytes('options.maxBytes', snapshot('options', options, ['maxBytes']).maxBytes);
   const header = parseHeader(bytes);
+  // The float32 copies the file decodes to (F16/BF16 double in size), checked before any is made.
+  let elements = 0;
+  for (const e of header.entries) elements += (e.end - e.begin) / DTYPE_BYTES[e.dtype];
+  if (4 * elements > maxBytes) {
+    fail(`safetensors file: expected tensors of at most maxBytes = ${maxBytes} bytes as float32, got ${4 * elements} bytes`);
+  }
   const result: Record<string, Tensor> = {};
   for (const e of header.entries) {
     const src = bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end);
@@ -117,7 +126,7 @@ function fail(message: string): never {
 
 /** Reads and checks the header: every entry, its size, and that the tensors tile the byte buffer. */
 function parseHeader(bytes: Uint8Array): Header {
-  if (!(bytes instanceof Uint8Array)) {
+  if (typedArrayKind(bytes) !== 'Uint8Array') {
     throw new TypeError(`bytes: expected a Uint8Array, got ${given(bytes)}`);
   }
   if (bytes.length < 8) fail(`safetensors file: expected at least 8 bytes (the header length), got ${bytes.length}`);
@@ -134,7 +143,10 @@ function parseHeader(bytes: Uint8Array): Header {
 
   const entries: Entry[] = [];
   let metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(root)) {
+  const names = Object.keys(root);
+  if (names.length > MAX_KEYS) fail(`safetensors header: expected at most ${MAX_KEYS} entries, got ${names.length}`);
+  for (const name of names) {
+    const value = root[name];
     if (name === METADATA_KEY) metadata = checkMetadata(value);
     else entries.push(checkEntry(name, value, bufferLength));
   }
@@ -164,9 +176,9 @@ function checkEntry(name: string, value: unknown, bufferLength: number): Entry {
   if (!isPlainObject(value)) fail(`${key}: expected an object {dtype, shape, data_offsets}, got ${show(value)}`);
   const { dtype, shape, data_offsets: offsets } = value;
   for (const field of ['dtype', 'shape', 'data_offsets']) {
-    if (!(field in value)) fail(`${key}: expected a field "${field}", got only ${show(Object.keys(value))}`);
+    if (!Object.prototype.hasOwnProperty.call(value, field)) fail(`${key}: expected a field "${field}", got only ${show(Object.keys(value))}`);
   }
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+  if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype)) {
     fail(`${key}.dtype: expected one of the supported dtypes ${SUPPORTED}, got ${show(dtype)}`);
   }
   if (!isShape(shape)) {

@@ -166,6 +166,7 @@ export class Linear {
     checkPositiveInt('batch', batch);
     checkFloat32Length('x', x, batch * this.inFeatures, 'batch*inFeatures');
     const I = this.inFeatures, O = this.outFeatures;
+    checkFloat32Bytes(`y (batch = ${batch})`, batch * O);
     const y = new Float32Array(batch * O);
     gemmNT(y, 0, O, x, 0, I, this.params.weight, 0, I, batch, O, I, false);
     if (this.params.bias) addRowBias(y, 0, O, this.params.bias, batch, O);
