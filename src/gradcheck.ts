@@ -93,7 +93,7 @@ export function gradCheck(options: GradCheckOptions): GradCheckResult {
   const rtol = checkTolerance('rtol', o.rtol, 1e-2, false), atol = checkTolerance('atol', o.atol, 1e-3, false);
   if (rtol === 0 && atol === 0) throw new RangeError('atol: expected atol or rtol above 0, got both 0');
   const samples = o.samples === undefined ? undefined : checkPositiveInt('samples', o.samples);
-  const rng = new Random((o.seed ?? 0) as number);
+  const rng = new Random((o.seed === undefined ? 0 : o.seed) as number);
   // Every value's bits, put back if loss() or backward() throws at any point.
   const saved = params.map((p) => new Uint32Array(p.value.buffer, p.value.byteOffset, p.value.length).slice());
   try {

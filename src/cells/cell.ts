@@ -89,7 +89,7 @@ export abstract class RecurrentCell<S extends CellState> {
     // Parameters and gradients: 2 · G·H·(I + H + 2) float32 values, checked before any is allocated.
     checkFloat32Bytes(`${who} parameters and gradients`, 2 * GH * (this.inputSize + this.hiddenSize + 2));
     this.stateShape = new StateShape(this.hasCellState, this.hiddenSize, 1);
-    const rng = new Random((o.seed ?? 0) as number);
+    const rng = new Random((o.seed === undefined ? 0 : o.seed) as number);
     const make = (): CellParams => {
       const weightIh = new Float32Array(GH * this.inputSize), weightHh = new Float32Array(GH * this.hiddenSize);
       return this.bias

@@ -51,7 +51,7 @@ export class StateShape {
 
   /** A zero state: {h, c} or {h}, each [R, B, H]. */
   zeros<S extends CellState>(batch: number): S {
-    checkFloat32Bytes(`a state of batch = ${batch}`, (this.hasCellState ? 2 : 1) * this.length(batch));
+    checkFloat32Bytes(`batch (a state of ${batch} rows)`, (this.hasCellState ? 2 : 1) * this.length(batch));
     return this.wrap(new Float32Array(this.length(batch)), new Float32Array(this.hasCellState ? this.length(batch) : 0));
   }
 

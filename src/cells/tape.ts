@@ -98,7 +98,7 @@ export class CellTape {
     const sizes = [T * B * I, T * B * GH, (T + 1) * B * H, C * (T + 1) * B * H, T * B * H, B * H, GH, 2 * B * H, C * 2 * B * H, B * H];
     const total = sizes.reduce((a, b) => a + b, 0);
     // The tape and the transposed weight copies, checked before anything is allocated.
-    checkFloat32Bytes(`a tape of steps = ${T}, batch = ${B}`, total + (transposedWeights ? GH * (I + H) : 0));
+    checkFloat32Bytes(`steps*batch (a tape of ${T} steps of ${B} rows)`, total + (transposedWeights ? GH * (I + H) : 0));
     const buf = new Float32Array(total);
     let off = 0, k = 0;
     const take = (): Float32Array => buf.subarray(off, (off += sizes[k++]!));

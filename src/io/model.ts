@@ -156,7 +156,7 @@ export function loadModelSafetensors(bytes: Uint8Array, parts: Record<string, Sa
  *   (from saveModelSafetensors)
  * @param options `expect`: the parts to build and their classes, e.g. `{ rnn: LSTM, head: Linear }`
  */
-export function buildModel<E extends ExpectedParts>(saved: ModelJSON | string | Uint8Array, options: { expect: E }): BuiltModel<E>;
+export function buildModel<E extends ExpectedParts>(saved: ModelJSON | string | Uint8Array, options: { expect: E; maxBytes?: number }): BuiltModel<E>;
 /**
  * Rebuilds every module part of a saved model whose class is the library's (LSTMCell, GRUCell,
  * LSTM, GRU, Linear) from its configuration, and loads its weights. Optimizers and modules of
@@ -166,7 +166,7 @@ export function buildModel<E extends ExpectedParts>(saved: ModelJSON | string | 
  *   (from saveModelSafetensors)
  * @returns the rebuilt modules by part name, e.g. `{ rnn: LSTM, head: Linear }`, typed BuiltModule
  */
-export function buildModel(saved: ModelJSON | string | Uint8Array, options?: { expect?: undefined }): Record<string, BuiltModule>;
+export function buildModel(saved: ModelJSON | string | Uint8Array, options?: { expect?: undefined; maxBytes?: number }): Record<string, BuiltModule>;
 export function buildModel(saved: ModelJSON | string | Uint8Array, options: BuildModelOptions = {}): Record<string, BuiltModule> {
   const { expected, maxBytes } = checkBuildOptions(options);
   return withMaxBytes(maxBytes, () => buildParts(saved, expected));
@@ -210,7 +210,7 @@ function buildParts(saved: unknown, expected: Map<string, PartConfig['kind']> | 
       }
     }
   }
-  checkFloat32Bytes('the modules the model declares (parameters and gradients)', elements);
+  checkFloat32Bytes('model.parts (the parameters and gradients of the modules declared)', elements);
   const built: Record<string, BuiltModule> = {};
   for (const [name, config] of chosen) define(built, name, entryOfKind(config.kind).build!(config));
   loadParts(model, built, true);

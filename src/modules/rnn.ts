@@ -103,11 +103,11 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     const o = snapshot(`${who} options`, options, ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias', 'seed']);
     this.inputSize = checkSize('inputSize', o.inputSize);
     this.hiddenSize = checkSize('hiddenSize', o.hiddenSize);
-    this.numLayers = checkSize('numLayers', o.numLayers ?? 1, MAX_LAYERS);
+    this.numLayers = checkSize('numLayers', o.numLayers === undefined ? 1 : o.numLayers, MAX_LAYERS);
     this.bidirectional = checkOptionalBoolean('bidirectional', o.bidirectional, false);
     this.bias = checkOptionalBoolean('bias', o.bias, true);
     this.numDirections = this.bidirectional ? 2 : 1;
-    const rng = new Random((o.seed ?? 0) as number);
+    const rng = new Random((o.seed === undefined ? 0 : o.seed) as number);
     // Every cell's parameters and gradients, checked before the first is allocated.
     const H = this.hiddenSize, D = this.numDirections, GH = gateCount * H;
     const perCell = (inputSize: number): number => 2 * GH * (inputSize + H + 2);

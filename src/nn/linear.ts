@@ -98,7 +98,7 @@ export class Linear {
     this.bias = checkOptionalBoolean('bias', o.bias, true);
     // Parameters and gradients, checked before any is allocated.
     checkFloat32Bytes('Linear parameters and gradients', 2 * this.outFeatures * (this.inFeatures + 1));
-    const rng = new Random((o.seed ?? 0) as number);
+    const rng = new Random((o.seed === undefined ? 0 : o.seed) as number);
     const make = (): LinearParams => {
       const p: LinearParams = { weight: new Float32Array(this.outFeatures * this.inFeatures) };
       if (this.bias) p.bias = new Float32Array(this.outFeatures);
@@ -166,7 +166,7 @@ export class Linear {
     checkPositiveInt('batch', batch);
     checkFloat32Length('x', x, batch * this.inFeatures, 'batch*inFeatures');
     const I = this.inFeatures, O = this.outFeatures;
-    checkFloat32Bytes(`y (batch = ${batch})`, batch * O);
+    checkFloat32Bytes(`batch (y of ${batch} rows)`, batch * O);
     const y = new Float32Array(batch * O);
     gemmNT(y, 0, O, x, 0, I, this.params.weight, 0, I, batch, O, I, false);
     if (this.params.bias) addRowBias(y, 0, O, this.params.bias, batch, O);

@@ -14,7 +14,8 @@ import type { CellState, StateArrays, StateShape } from '../cells/state.js';
 import type { CellTape } from '../cells/tape.js';
 import type { RecurrentModule } from '../layers/module.js';
 import { asModule } from '../layers/sequence-runner.js';
-import { checkFloat32Length, checkObject, checkPositiveInt } from '../core/validate.js';
+import { checkFloat32Length, snapshot } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** What StreamingRunner steps: a cell, a runner (its cell), or a unidirectional LSTM/GRU stack. */
 export type StreamModule<S extends CellState> = RecurrentCell<S> | RecurrentModule<S>;
@@ -73,9 +74,9 @@ export class StreamingRunner<S extends CellState> {
     if (m.numDirections !== 1) {
       throw new RangeError('module: expected a unidirectional stack (a reverse direction needs the whole sequence), got bidirectional: true');
     }
-    const o = checkObject('StreamingRunner options', options);
+    const o = snapshot('StreamingRunner options', options, ['batch', 'initialState']);   // read once
     const batch = o.batch, init = o.initialState;
-    this.batch = checkPositiveInt('batch', batch ?? 1);
+    this.batch = checkSize('batch', batch === undefined ? 1 : batch);
     this.cells = m.cells.slice();
     this.inputSize = m.inputSize;
     this.hiddenSize = m.hiddenSize;
@@ -83,6 +84,7 @@ export class StreamingRunner<S extends CellState> {
     this.hasCellState = m.hasCellState;
     this.shape = m.stateShape;
     const total = this.shape.length(this.batch);
+    checkFloat32Bytes(`batch (the states of ${this.batch} rows)`, 2 * total);
     this.start = { h: new Float32Array(total), c: new Float32Array(this.hasCellState ? total : 0) };
     if (init !== undefined) {
       const s = this.shape.read('initialState', init, this.batch);

@@ -16,7 +16,8 @@ import type { RecurrentCell } from '../cells/cell.js';
 import type { CellState, StateArrays, StateShape } from '../cells/state.js';
 import type { BackwardInput, BackwardResult, RecurrentModule, RunResult } from '../layers/module.js';
 import { asModule } from '../layers/sequence-runner.js';
-import { checkObject, checkPositiveInt } from '../core/validate.js';
+import { snapshot } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** What TruncatedBPTT unrolls: a cell (wrapped in its own SequenceRunner), a runner, or a stack. */
 export type TBPTTModule<S extends CellState> = RecurrentCell<S> | RecurrentModule<S>;
@@ -74,13 +75,14 @@ export class TruncatedBPTT<S extends CellState> {
     if (m.numDirections !== 1) {
       throw new RangeError('module: expected a unidirectional stack (a reverse direction needs the whole stream), got bidirectional: true');
     }
-    const o = checkObject('TruncatedBPTT options', options);
-    this.batch = checkPositiveInt('batch', o.batch);
+    const o = snapshot('TruncatedBPTT options', options, ['batch', 'initialState']);   // read once
+    this.batch = checkSize('batch', o.batch);
     this.layers = m.numLayers;
     this.hiddenSize = m.hiddenSize;
     this.hasCellState = m.hasCellState;
     this.shape = m.stateShape;
     const n = this.shape.length(this.batch), nc = this.hasCellState ? n : 0;
+    checkFloat32Bytes(`batch (the carried states of ${this.batch} rows)`, 2 * (n + nc));
     this.start = { h: new Float32Array(n), c: new Float32Array(nc) };
     this.carried = { h: new Float32Array(n), c: new Float32Array(nc) };
     const init = o.initialState;
