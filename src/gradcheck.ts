@@ -3,7 +3,7 @@
  * their own compositions of cells, runners and layers in their tests.
  */
 import { Random } from './core/random.js';
-import { checkFloat32, checkFloat32Length, checkPositiveInt, describe, overlaps, snapshot, typedLength } from './core/validate.js';
+import { checkFloat32, checkFloat32Length, checkPositiveInt, describe, isArray, overlaps, snapshot, typedLength } from './core/validate.js';
 import { MAX_KEYS } from './core/limits.js';
 
 /** One parameter to check: its values and the gradient array that `backward` fills. */
@@ -74,7 +74,7 @@ export function gradCheck(options: GradCheckOptions): GradCheckResult {
   // Read once: the values checked are the values used.
   const o = snapshot('options', options, ['params', 'loss', 'backward', 'eps', 'rtol', 'atol', 'samples', 'seed']);
   const { loss, backward } = o;
-  if (!Array.isArray(o.params) || o.params.length === 0) {
+  if (!isArray(o.params) || o.params.length === 0) {
     throw new TypeError(`params: expected a non-empty array of {name, value, grad}, got ${describe(o.params)}`);
   }
   if (typeof loss !== 'function') throw new TypeError(`loss: expected a function, got ${describe(loss)}`);

@@ -4,7 +4,7 @@
  * stack, layer-major, forward direction before reverse: PyTorch's h_n layout). Making, reading
  * (checking) and slicing states goes through here.
  */
-import { checkFloat32Length, checkObject } from '../core/validate.js';
+import { checkFloat32Length, snapshot } from '../core/validate.js';
 import { checkFloat32Bytes } from '../core/limits.js';
 
 /** LSTM state: h and c, each [R, B, H]. */
@@ -65,7 +65,7 @@ export class StateShape {
    * arrays (not copied), so nothing is read from the object again.
    */
   read(name: string, v: unknown, batch: number): StateArrays {
-    const st = checkObject(name, v);
+    const st = snapshot(name, v, this.hasCellState ? ['h', 'c'] : ['h']);   // own keys, read once
     const n = this.length(batch);
     const h = checkFloat32Length(`${name}.h`, st.h, n, this.lengthName);
     const c = this.hasCellState ? checkFloat32Length(`${name}.c`, st.c, n, this.lengthName) : EMPTY;
@@ -76,7 +76,7 @@ export class StateShape {
    * Reads upstream gradients once: each member optional (missing means zero), else as `read`.
    */
   readPartial(name: string, v: unknown, batch: number): { h: Float32Array | null; c: Float32Array | null } {
-    const st = checkObject(name, v);
+    const st = snapshot(name, v, this.hasCellState ? ['h', 'c'] : ['h']);   // own keys, read once
     const n = this.length(batch);
     const h = st.h === undefined ? null : checkFloat32Length(`${name}.h`, st.h, n, this.lengthName);
     const c = !this.hasCellState || st.c === undefined ? null : checkFloat32Length(`${name}.c`, st.c, n, this.lengthName);

@@ -5,7 +5,7 @@
  * the caller copies anything, so a failed load changes nothing.
  */
 import type { Tensor } from './tensor.js';
-import { checkObject, describe, hasOwn, ownValue, typedArrayKind, typedLength } from './validate.js';
+import { checkObject, describe, hasOwn, isArray, ownValue, typedArrayKind, typedLength } from './validate.js';
 import { checkFloat32Bytes, MAX_KEYS } from './limits.js';
 
 /** Nested number arrays, e.g. `[[1, 2], [3, 4]]` for shape [2, 2] (PyTorch's `tolist()`). */
@@ -47,8 +47,8 @@ export function makeTensor(shape: number[], data: Float32Array): Tensor {
 /** Reads one TensorInput; throws (naming `name`) on anything else or on a non-number element. */
 export function readTensorInput(name: string, v: unknown): ReadTensor {
   if (typedArrayKind(v) === 'Float32Array') return { shape: null, data: v as Float32Array };
-  if (Array.isArray(v)) {
-    if (v.length > 0 && Array.isArray(v[0])) {
+  if (isArray(v)) {
+    if (v.length > 0 && isArray(v[0])) {
       const shape = nestedShape(name, v);
       checkFloat32Bytes(`${name} (shape ${formatShape(shape)})`, shapeSize(shape));
       const data = new Float32Array(shapeSize(shape));
@@ -63,7 +63,7 @@ export function readTensorInput(name: string, v: unknown): ReadTensor {
     const data = ownValue(v, 'data');
     let arr: Float32Array;
     if (typedArrayKind(data) === 'Float32Array') arr = data as Float32Array;
-    else if (Array.isArray(data)) arr = numbersToFloat32(`${name}.data`, data);
+    else if (isArray(data)) arr = numbersToFloat32(`${name}.data`, data);
     else throw new TypeError(`${name}.data: expected a Float32Array or number[], got ${describe(data)}`);
     const n = shapeSize(shape), len = typedLength(arr);
     if (len !== n) {
@@ -152,7 +152,7 @@ export function checkFloat32Value(name: string, x: unknown): number {
 
 /** A shape: an array of safe non-negative integers, copied (read once). */
 function readShape(name: string, v: unknown): number[] {
-  if (!Array.isArray(v)) throw new TypeError(`${name}: expected an array of non-negative integers, got ${describe(v)}`);
+  if (!isArray(v)) throw new TypeError(`${name}: expected an array of non-negative integers, got ${describe(v)}`);
   const n = v.length;
   if (n > 64) throw new RangeError(`${name}: expected at most 64 dimensions, got ${n}`);
   const out: number[] = [];
@@ -169,7 +169,7 @@ function readShape(name: string, v: unknown): number[] {
 function nestedShape(name: string, v: unknown): number[] {
   const shape: number[] = [];
   let cur: unknown = v;
-  while (Array.isArray(cur)) {
+  while (isArray(cur)) {
     if (shape.length === 64) throw new RangeError(`${name}: expected at most 64 nested dimensions, got more`);
     shape.push(cur.length);
     if (cur.length === 0) break;
@@ -188,7 +188,7 @@ function flattenInto(
     out[off] = checkFloat32Value(name, v);
     return off + 1;
   }
-  if (!Array.isArray(v) || v.length !== shape[dim]) {
+  if (!isArray(v) || v.length !== shape[dim]) {
     throw new RangeError(`${name}: expected an array of ${shape[dim]} (nested arrays must not be ragged), got ${describe(v)}`);
   }
   for (let i = 0; i < v.length; i++) off = flattenInto(`${name}[${i}]`, v[i], shape, dim + 1, out, off);

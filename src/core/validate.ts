@@ -49,12 +49,16 @@ export function describe(v: unknown): string {
  * Object.prototype, or keys such as `constructor`), read once by the caller.
  */
 export function ownValue(o: object, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(o, key) ? (o as Record<string, unknown>)[key] : undefined;
+  return hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined;
 }
 
-/** Whether `o` has an own property `key` (never an inherited one). */
+/** Whether `o` has an own property `key` (never an inherited one); false for a revoked Proxy. */
 export function hasOwn(o: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(o, key);
+  try {
+    return Object.prototype.hasOwnProperty.call(o, key);
+  } catch {
+    return false;   // a revoked Proxy, or a getOwnPropertyDescriptor trap that throws
+  }
 }
 
 /**
@@ -65,7 +69,15 @@ export function hasOwn(o: object, key: string): boolean {
 export function snapshot(name: string, v: unknown, fields: readonly string[]): Record<string, unknown> {
   const o = checkObject(name, v);
   const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const f of fields) out[f] = ownValue(o, f);
+  for (const f of fields) {
+    try {
+      out[f] = ownValue(o, f);
+    } catch (err) {
+      const e = new TypeError(`${name}.${f}: expected a value that can be read, got a property whose getter threw`);
+      Object.defineProperty(e, 'cause', { value: err, configurable: true, writable: true });
+      throw e;
+    }
+  }
   return out;
 }
 
@@ -110,6 +122,11 @@ export function checkObject(name: string, v: unknown): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || isArray(v)) {
     throw new TypeError(`${name}: expected an object, got ${describe(v)}`);
   }
+  try {
+    Reflect.getPrototypeOf(v);
+  } catch {
+    throw new TypeError(`${name}: expected an object, got a revoked Proxy`);
+  }
   return v as Record<string, unknown>;
 }
 
@@ -137,8 +154,8 @@ export function checkBackwardReady<T>(record: T | null, ready: boolean): asserts
  * a new Int32Array.
  */
 export function checkLengths(v: unknown, steps: number, batch: number): Int32Array {
-  const len = v === null || typeof v !== 'object' ? undefined
-    : ArrayBuffer.isView(v) ? (typedArrayKind(v) === undefined ? undefined : typedLength(v)) : (v as ArrayLike<unknown>).length;
+  // An array or a typed array (by brand: a Proxy of one is neither), its length read once.
+  const len = typedArrayKind(v) !== undefined ? typedLength(v as ArrayBufferView) : isArray(v) ? v.length : undefined;
   if (typeof len !== 'number') {
     throw new TypeError(`lengths: expected an array of ${batch} integers, got ${describe(v)}`);
   }
@@ -170,7 +187,7 @@ export function checkConfig(config: unknown, kind: string, fields: readonly stri
 }
 
 /** Array.isArray that cannot throw (a revoked Proxy is not an array). */
-function isArray(v: unknown): boolean {
+export function isArray(v: unknown): v is unknown[] {
   try {
     return Array.isArray(v);
   } catch {

@@ -16,7 +16,7 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { shapeSize } from '../core/tensor-input.js';
-import { checkObject, describe, ownValue, snapshot, typedArrayKind } from '../core/validate.js';
+import { checkObject, describe, isArray, ownValue, snapshot, typedArrayKind } from '../core/validate.js';
 import { checkFloat32Bytes, currentMaxBytes, MAX_KEYS } from '../core/limits.js';
 import { checkPartName, parseConfig, type PartConfig } from './registry.js';
 import { loadSafetensors, loadSafetensorsMetadata, saveSafetensors } from './safetensors.js';
@@ -177,7 +177,7 @@ const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infini
 
 /** The inverse of encodeFloats; checks every element and the count. */
 function decodeFloats(where: string, v: unknown, n: number): Float32Array {
-  if (!Array.isArray(v)) throw new TypeError(`${where}: expected an array of numbers, got ${describe(v)}`);
+  if (!isArray(v)) throw new TypeError(`${where}: expected an array of numbers, got ${describe(v)}`);
   const len = v.length;
   if (len !== n) throw new RangeError(`${where}: expected ${n} values (the shape's), got ${len}`);
   const out = new Float32Array(n);
@@ -200,7 +200,7 @@ function decodeFloats(where: string, v: unknown, n: number): Float32Array {
 
 /** Whether v is an array of safe non-negative integers. */
 export function isShape(v: unknown): v is number[] {
-  return Array.isArray(v) && v.every((d) => Number.isSafeInteger(d) && d >= 0);
+  return isArray(v) && v.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
 }
 
 /** Sets an own enumerable property (safe for any key, `__proto__` included). */

@@ -15,7 +15,7 @@ import type { RecurrentCell } from '../cells/cell.js';
 import { StateShape, type CellState, type StateArrays } from '../cells/state.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
-import { checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkPositiveInt } from '../core/validate.js';
+import { checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkPositiveInt, snapshot } from '../core/validate.js';
 
 /** Options of `run` and `forward`. */
 export interface RunOptions<S extends CellState> {
@@ -155,7 +155,7 @@ export abstract class RecurrentModule<S extends CellState> {
   backward(upstream: BackwardInput<S> = {}): BackwardResult<S> {
     checkBackwardReady(this.forwards === 0 ? null : this, this.kept !== null);
     const kept = this.kept!;
-    const up = checkObject('upstream', upstream);
+    const up = snapshot('upstream', upstream, ['dOutputs', 'dFinalState']);   // own keys, read once
     const { steps: T, batch: B } = kept;
     const shape = this.stateShape;
     const dOut = up.dOutputs;
@@ -203,7 +203,7 @@ export abstract class RecurrentModule<S extends CellState> {
 
   /** @internal Reads run/forward arguments once and checks them. */
   readRun(inputs: unknown, options: unknown): RunRequest {
-    const o = checkObject('options', options);
+    const o = snapshot('options', options, ['batch', 'initialState', 'lengths']);   // own keys, read once
     const batch = o.batch, init = o.initialState, lens = o.lengths;
     const B = checkPositiveInt('batch', batch);
     const I = this.inputSize;

@@ -4,7 +4,7 @@
  * gradient into it (overwriting: a loss starts the chain, so there is nothing to add to). Both
  * reduce with the mean, PyTorch's default `reduction='mean'`.
  */
-import { checkFloat32, checkFloat32Length, checkPositiveInt, describe, overlaps, typedArrayKind, typedLength } from '../core/validate.js';
+import { checkFloat32, checkFloat32Length, checkPositiveInt, describe, isArray, overlaps, typedArrayKind, typedLength } from '../core/validate.js';
 
 /**
  * Mean squared error, PyTorch's F.mse_loss: L = (1/n) Σ (pred − target)² over all n elements.
@@ -51,7 +51,7 @@ export function softmaxCrossEntropy(
   dLogits?: Float32Array,
 ): number {
   checkPositiveInt('classes', classes);
-  if (typedArrayKind(targets) !== 'Int32Array' && !Array.isArray(targets)) {
+  if (typedArrayKind(targets) !== 'Int32Array' && !isArray(targets)) {
     throw new TypeError(`targets: expected an Int32Array or number[], got ${describe(targets)}`);
   }
   const B = typedArrayKind(targets) === 'Int32Array' ? typedLength(targets as Int32Array) : targets.length;

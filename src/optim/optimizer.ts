@@ -13,7 +13,7 @@
  */
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { makeTensor, readTensorDict, type TensorInput } from '../core/tensor-input.js';
-import { checkFloat32, checkObject, describe, overlaps, snapshot, typedLength } from '../core/validate.js';
+import { checkFloat32, checkObject, describe, isArray, overlaps, snapshot, typedLength } from '../core/validate.js';
 
 /** An optimizer's state: see the module comment. */
 export interface OptimizerState {
@@ -31,7 +31,7 @@ export interface OptimizerStateInput {
 
 /** Throws unless params is a non-empty array of Parameters with matching lengths, each value once. */
 export function checkParameters(params: unknown): Parameter[] {
-  if (!Array.isArray(params) || params.length === 0) {
+  if (!isArray(params) || params.length === 0) {
     throw new TypeError(`params: expected a non-empty array of {name, value, grad}, got ${describe(params)}`);
   }
   const seen = new Map<Float32Array, number>();
