@@ -122,11 +122,7 @@ export function checkObject(name: string, v: unknown): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || isArray(v)) {
     throw new TypeError(`${name}: expected an object, got ${describe(v)}`);
   }
-  try {
-    Reflect.getPrototypeOf(v);
-  } catch {
-    throw new TypeError(`${name}: expected an object, got a revoked Proxy`);
-  }
+  if (isRevoked(v)) throw new TypeError(`${name}: expected an object, got a revoked Proxy`);
   return v as Record<string, unknown>;
 }
 
@@ -192,5 +188,15 @@ export function isArray(v: unknown): v is unknown[] {
     return Array.isArray(v);
   } catch {
     return false;
+  }
+}
+
+/** Whether v is a revoked Proxy (every operation on it throws). */
+export function isRevoked(v: object): boolean {
+  try {
+    Reflect.getPrototypeOf(v);
+    return false;
+  } catch {
+    return true;
   }
 }

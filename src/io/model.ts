@@ -26,7 +26,7 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { formatShape, shapeSize } from '../core/tensor-input.js';
-import { checkObject, describe, hasOwn, ownValue, snapshot, typedArrayKind } from '../core/validate.js';
+import { checkObject, describe, hasOwn, isRevoked, ownValue, snapshot, typedArrayKind, typedLength } from '../core/validate.js';
 import { checkFloat32Bytes, readMaxBytes, withMaxBytes } from '../core/limits.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import {
@@ -251,7 +251,7 @@ function savedModelOf(views: PartView[]): SavedModel {
 function inspectPart(name: string, part: unknown): PartView {
   checkPartName('parts', name);
   const where = `parts.${name}`;
-  if (typeof part !== 'object' || part === null
+  if (typeof part !== 'object' || part === null || isRevoked(part)
     || typeof (part as Savable).stateDict !== 'function' || typeof (part as Savable).loadStateDict !== 'function') {
     throw new TypeError(`${where}: expected a module or optimizer with stateDict() and loadStateDict(), got ${describe(part)}`);
   }
@@ -287,13 +287,17 @@ function inspectPart(name: string, part: unknown): PartView {
 /** A part's state-dict tensors, checked to be Tensors (shape and matching Float32Array data). */
 function checkTensorRecord(where: string, v: unknown): Record<string, Tensor> {
   const rec = checkObject(where, v);
-  for (const [key, t] of Object.entries(rec)) {
-    const o = checkObject(`${where}["${key}"]`, t);
-    if (!isShape(o.shape) || !(o.data instanceof Float32Array) || o.data.length !== shapeSize(o.shape)) {
-      throw new TypeError(`${where}["${key}"]: expected a Tensor {dtype, shape, data: Float32Array}, got ${describe(t)}`);
+  const out: Record<string, Tensor> = {};
+  for (const key of Object.keys(rec)) {
+    // Read once, data by brand (a Proxy of a Float32Array is not one).
+    const o = snapshot(`${where}["${key}"]`, ownValue(rec, key), ['shape', 'data']);
+    if (!isShape(o.shape) || typedArrayKind(o.data) !== 'Float32Array' || typedLength(o.data as Float32Array) !== shapeSize(o.shape)) {
+      throw new TypeError(`${where}["${key}"]: expected a Tensor {dtype, shape, data: Float32Array}, got ${describe(o.data)} of shape ${
+        isShape(o.shape) ? formatShape(o.shape) : describe(o.shape)}`);
     }
+    define(out, key, { dtype: 'float32', shape: o.shape.slice(), data: o.data as Float32Array });
   }
-  return rec as Record<string, Tensor>;
+  return out;
 }
 
 // ---------------------------------------------------------------- loading

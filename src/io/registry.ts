@@ -221,8 +221,9 @@ export function buildableEntry(where: string, cls: unknown): KindEntry {
 
 /** An optimizer's state dict has a numeric step; a module's values are all tensors. */
 function isOptimizerState(s: unknown): s is OptimizerState {
-  return typeof s === 'object' && s !== null && typeof (s as { step?: unknown }).step === 'number'
-    && typeof (s as { tensors?: unknown }).tensors === 'object' && (s as { tensors?: unknown }).tensors !== null;
+  if (typeof s !== 'object' || s === null) return false;
+  const tensors = ownValue(s, 'tensors');
+  return typeof ownValue(s, 'step') === 'number' && typeof tensors === 'object' && tensors !== null;
 }
 
 /** "an LSTM", "a GRU", …: the kind with its article, for messages. */

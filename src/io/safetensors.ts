@@ -11,7 +11,7 @@
  * F64 (converted to float32) and checks the whole header against the file before copying anything.
  */
 import type { Tensor } from '../core/tensor.js';
-import { describe, snapshot, typedArrayKind } from '../core/validate.js';
+import { describe, isArray, isRevoked, ownValue, snapshot, typedArrayKind, typedLength } from '../core/validate.js';
 import { MAX_KEYS, readMaxBytes } from '../core/limits.js';
 
 /** A file that does not follow the format; the message names the tensor and the numbers involved. */
@@ -55,14 +55,15 @@ interface Header {
  * a shape with a 0 holds no data. Throws TypeError/RangeError on an invalid argument.
  */
 export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
-  const names = checkTensors(tensors).sort();
+  const checked = checkTensors(tensors);
+  const names = [...checked.keys()].sort();
   const meta = checkMetadataArg(metadata);
 
   const parts: string[] = [];
   if (Object.keys(meta).length > 0) parts.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(meta)}`);
   let offset = 0;
   for (const name of names) {
-    const t = tensors[name]!;
+    const t = checked.get(name)!;
     const end = offset + t.data.length * 4;
     const info = { dtype: 'F32', shape: t.shape, data_offsets: [offset, end] };
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
@@ -77,7 +78,7 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
   out.fill(0x20, 8 + json.length, 8 + headerLength);
   let at = 8 + headerLength;
   for (const name of names) {
-    const data = tensors[name]!.data;
+    const data = checked.get(name)!.data;
     copyLittleEndian32(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), out.subarray(at));
     at += data.byteLength;
   }
@@ -292,42 +293,51 @@ function copyLittleEndian32(src: Uint8Array, dst: Uint8Array): void {
 
 // ---------------------------------------------------------------- argument checks (save)
 
-/** Throws unless every entry is a valid float32 Tensor; returns the names. */
-function checkTensors(tensors: unknown): string[] {
+/**
+ * Throws unless every entry is a valid float32 Tensor; returns them read once (own keys, data by
+ * brand: a Proxy of a Float32Array is not one), so the bytes written are the ones checked.
+ */
+function checkTensors(tensors: unknown): Map<string, { shape: number[]; data: Float32Array }> {
   if (!isPlainObject(tensors)) throw new TypeError(`tensors: expected an object of Tensors, got ${given(tensors)}`);
-  const names = Object.keys(tensors);
-  for (const name of names) {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const name of Object.keys(tensors)) {
     const key = `tensors[${JSON.stringify(name)}]`;
     if (name === '') throw new TypeError(`${key}: expected a non-empty tensor name, got ""`);
     if (name === METADATA_KEY) throw new TypeError(`${key}: expected a tensor name, got the reserved key "${METADATA_KEY}"`);
-    const t = tensors[name];
-    if (!isPlainObject(t)) throw new TypeError(`${key}: expected a Tensor {dtype, shape, data}, got ${given(t)}`);
+    const value = ownValue(tensors, name);
+    if (!isPlainObject(value)) throw new TypeError(`${key}: expected a Tensor {dtype, shape, data}, got ${given(value)}`);
+    const t = snapshot(key, value, ['dtype', 'shape', 'data']);
     if (t.dtype !== 'float32') throw new TypeError(`${key}.dtype: expected "float32", got ${given(t.dtype)}`);
     if (!isShape(t.shape)) {
       throw new RangeError(`${key}.shape: expected an array of non-negative integers, got ${show(t.shape)}`);
     }
-    if (!(t.data instanceof Float32Array)) throw new TypeError(`${key}.data: expected a Float32Array, got ${given(t.data)}`);
-    const count = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== count) {
-      throw new RangeError(`${key}.data: expected length ${count} (shape ${show(t.shape)}), got ${t.data.length}`);
+    if (typedArrayKind(t.data) !== 'Float32Array') throw new TypeError(`${key}.data: expected a Float32Array, got ${given(t.data)}`);
+    const data = t.data as Float32Array, shape = [...t.shape];
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (typedLength(data) !== count) {
+      throw new RangeError(`${key}.data: expected length ${count} (shape ${show(shape)}), got ${typedLength(data)}`);
     }
+    out.set(name, { shape, data });
   }
-  return names;
+  return out;
 }
 
 function checkMetadataArg(metadata: unknown): Record<string, string> {
   if (metadata === undefined) return {};
   if (!isPlainObject(metadata)) throw new TypeError(`metadata: expected an object of strings, got ${given(metadata)}`);
-  for (const [k, v] of Object.entries(metadata)) {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(metadata)) {
+    const v = ownValue(metadata, k);   // read once
     if (typeof v !== 'string') throw new TypeError(`metadata[${JSON.stringify(k)}]: expected a string, got ${given(v)}`);
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
-  return metadata as Record<string, string>;
+  return out;
 }
 
 // ---------------------------------------------------------------- small helpers
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+  return typeof v === 'object' && v !== null && !isArray(v) && !ArrayBuffer.isView(v) && !isRevoked(v);
 }
 
 /** A non-negative integer that a double holds exactly. */
@@ -356,5 +366,6 @@ function show(v: unknown): string {
 
 /** A JavaScript argument, described: `Float64Array(6)`, `ArrayBuffer(16)`, `null`. */
 function given(v: unknown): string {
-  return v instanceof ArrayBuffer ? `ArrayBuffer(${v.byteLength})` : describe(v);
+  if (typeof v === 'object' && v !== null && !isRevoked(v) && v instanceof ArrayBuffer) return `ArrayBuffer(${v.byteLength})`;
+  return describe(v);
 }

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   GRU, GRUCell, LSTM, LSTMCell, Linear, SequenceRunner, TruncatedBPTT, gradCheck, mseLoss, softmaxCrossEntropy, orthogonal,
-  Random, type CellState, type RecurrentModule,
+  Random, saveModel, saveSafetensors, type CellState, type RecurrentModule,
 } from '../../src/index.js';
 import * as kernels from '../../src/kernels/index.js';
 import { bitwiseEqual, randn } from '../helpers/cells.js';
@@ -209,6 +209,15 @@ describe('library errors only', () => {
       }
       expectLibraryError(() => call(proxied(2)), name === 'state' || name === 'options' || name === 'stateDict' || name === 'params' ? undefined : name);
     }
+  });
+
+  it("saving: Proxy'd tensor data and hostile state dicts are library errors", () => {
+    expectLibraryError(() => saveSafetensors({ w: { dtype: 'float32', shape: [2], data: proxied(2) } }), 'tensors["w"].data');
+    expectLibraryError(() => saveSafetensors({ w: revoked() } as never), 'tensors["w"]');
+    const custom = { stateDict: () => ({ w: { dtype: 'float32', shape: [2], data: proxied(2) } }), loadStateDict: () => {} };
+    expectLibraryError(() => saveModel({ custom } as never), 'parts.custom.stateDict()["w"]');
+    const revokedDict = { stateDict: () => revoked(), loadStateDict: () => {} };
+    expectLibraryError(() => saveModel({ custom: revokedDict } as never), 'parts.custom');
   });
 
   it('public helpers check their arguments', () => {
