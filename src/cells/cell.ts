@@ -12,7 +12,7 @@
  */
 import { gemmNN } from '../kernels/gemm.js';
 import { Random } from '../core/random.js';
-import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe, ownValue, snapshot } from '../core/validate.js';
+import { checkFloat32Length, checkObject, checkOptionalBoolean, describe, ownValue, snapshot } from '../core/validate.js';
 import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 import { CellTape } from './tape.js';
 import { gemmW } from './weights.js';
@@ -155,7 +155,7 @@ export abstract class RecurrentCell<S extends CellState> {
 
   /** A zero state for `batch` rows: {h, c} (LSTM) or {h} (GRU), each [batch, H]. */
   initialState(batch: number): S {
-    return this.stateShape.zeros(checkPositiveInt('batch', batch));
+    return this.stateShape.zeros(checkSize('batch', batch));
   }
 
   /**
@@ -171,7 +171,7 @@ export abstract class RecurrentCell<S extends CellState> {
    * @returns the next state (`out` when given)
    */
   step(x: Float32Array, state: S, batch: number, out?: S): S {
-    checkPositiveInt('batch', batch);
+    checkSize('batch', batch);
     const dst = out === undefined ? null : this.stateShape.read('out', out, batch);
     let tape = this.stepTape;
     if (tape === null || tape.batch !== batch) tape = this.stepTape = this.createTape(1, batch, false);
@@ -190,7 +190,7 @@ export abstract class RecurrentCell<S extends CellState> {
    * @param state the current state, each [batch, H]
    */
   forward(x: Float32Array, state: S, batch: number): CellForward<S> {
-    checkPositiveInt('batch', batch);
+    checkSize('batch', batch);
     const tape = this.createTape(1, batch, false);
     this.forwardOne(tape, x, state);
     tape.ready = true;

@@ -15,7 +15,7 @@
 import { gemmNN, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
-import { checkConfig, checkOptionalBoolean } from '../core/validate.js';
+import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
 import { snapshotTensorDict, type TensorInput } from '../core/tensor-input.js';
 import { inferCellSizes } from './pytorch.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
@@ -53,7 +53,7 @@ export class GRUCell extends RecurrentCell<GRUState> {
 
   constructor(options: GRUCellOptions) {
     super(options, 3, 'GRUCell');
-    this.resetAfter = checkOptionalBoolean('resetAfter', options.resetAfter, false);
+    this.resetAfter = checkOptionalBoolean('resetAfter', snapshot('GRUCell options', options, ['resetAfter']).resetAfter, false);
   }
 
   /** The cell's configuration, a new plain object: `GRUCell.fromConfig` builds a cell like it. */

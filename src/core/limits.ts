@@ -27,18 +27,24 @@ export const DEFAULT_MAX_BYTES = 1_073_741_824;
 /** The bound in force (see withMaxBytes). */
 let maxBytes = DEFAULT_MAX_BYTES;
 
-/** The byte bound in force: DEFAULT_MAX_BYTES, or a loader's `maxBytes` while it runs. */
+/** @internal The byte bound in force: DEFAULT_MAX_BYTES, or a loader's `maxBytes` while it runs. */
 export function currentMaxBytes(): number {
   return maxBytes;
 }
 
 /**
- * Runs `fn` with `limit` as the byte bound (a loader's `maxBytes`), restoring the previous bound
- * afterwards, also when fn throws. Synchronous: nothing else runs meanwhile.
+ * Runs `fn` with `limit` (bytes, a positive safe integer) as the bound on what one constructor,
+ * tape or file may imply, restoring the previous bound afterwards, also when fn throws. For
+ * models or sequences past the default 1 GiB:
+ * `withMaxBytes(8 * 2 ** 30, () => new LSTM({ inputSize: 4096, hiddenSize: 8192 }))`.
+ * Synchronous: the bound applies to what fn does before it returns. Loaders' `maxBytes` option
+ * does the same for the load.
  */
 export function withMaxBytes<T>(limit: number, fn: () => T): T {
+  const checked = readMaxBytes('limit', limit);
+  if (typeof fn !== 'function') throw new TypeError(`fn: expected a function, got ${describe(fn)}`);
   const before = maxBytes;
-  maxBytes = limit;
+  maxBytes = checked;
   try {
     return fn();
   } finally {
@@ -47,7 +53,7 @@ export function withMaxBytes<T>(limit: number, fn: () => T): T {
 }
 
 /**
- * Reads a `maxBytes` option: undefined gives the bound in force, else a positive safe integer.
+ * @internal Reads a `maxBytes` option: undefined gives the bound in force, else a positive safe integer.
  * `name` is the argument, e.g. `options.maxBytes`.
  */
 export function readMaxBytes(name: string, v: unknown): number {
@@ -58,7 +64,7 @@ export function readMaxBytes(name: string, v: unknown): number {
   return v;
 }
 
-/** Throws unless v is an integer in 1..max (a dimension, MAX_SIZE by default). */
+/** @internal Throws unless v is an integer in 1..max (a dimension, MAX_SIZE by default). */
 export function checkSize(name: string, v: unknown, max = MAX_SIZE): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
     throw new RangeError(`${name}: expected a positive integer, got ${describe(v)}`);
@@ -68,7 +74,7 @@ export function checkSize(name: string, v: unknown, max = MAX_SIZE): number {
 }
 
 /**
- * Throws unless `elements` float32 values (4 bytes each) fit within the byte bound in force.
+ * @internal Throws unless `elements` float32 values (4 bytes each) fit within the byte bound in force.
  * `what` says what would be allocated: `LSTMCell parameters and gradients`.
  */
 export function checkFloat32Bytes(what: string, elements: number): void {

@@ -85,7 +85,9 @@ export function readTensorDict(
 ): Record<string, Float32Array> {
   const d = checkObject(what, dict);
   const expectedKeys = Object.keys(expected);
-  for (const key of Object.keys(d)) {
+  const keys = Object.keys(d);
+  if (keys.length > MAX_KEYS) throw new RangeError(`${what}: expected at most ${MAX_KEYS} keys, got ${keys.length}`);
+  for (const key of keys) {
     if (!hasOwn(expected, key)) {
       throw new RangeError(`${what}: unexpected key "${key}"; expected keys ${expectedKeys.map((k) => `"${k}"`).join(', ') || '(none)'}`);
     }

@@ -374,7 +374,7 @@ function loadParts(model: SavedModel, parts: unknown, partial: boolean): void {
 // ---------------------------------------------------------------- options
 
 function checkSaveOptions(options: unknown): Record<string, string> | null {
-  const o = checkObject('options', options);
+  const o = snapshot('options', options, ['metadata']);   // own keys, read once
   if (o.metadata === undefined) return null;
   const m = checkObject('options.metadata', o.metadata);
   for (const [k, v] of Object.entries(m)) {

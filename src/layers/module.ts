@@ -15,7 +15,8 @@ import type { RecurrentCell } from '../cells/cell.js';
 import { StateShape, type CellState, type StateArrays } from '../cells/state.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
-import { checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkPositiveInt, snapshot } from '../core/validate.js';
+import { checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, snapshot } from '../core/validate.js';
+import { checkSize } from '../core/limits.js';
 
 /** Options of `run` and `forward`. */
 export interface RunOptions<S extends CellState> {
@@ -171,7 +172,7 @@ export abstract class RecurrentModule<S extends CellState> {
 
   /** A zero state for `batch` entries: {h, c} (LSTM) or {h} (GRU), each [L·D, B, H]. */
   initialState(batch: number): S {
-    return this.stateShape.zeros(checkPositiveInt('batch', batch));
+    return this.stateShape.zeros(checkSize('batch', batch));
   }
 
   /** Sets every cell's gradients to zero. */
@@ -205,7 +206,7 @@ export abstract class RecurrentModule<S extends CellState> {
   readRun(inputs: unknown, options: unknown): RunRequest {
     const o = snapshot('options', options, ['batch', 'initialState', 'lengths']);   // own keys, read once
     const batch = o.batch, init = o.initialState, lens = o.lengths;
-    const B = checkPositiveInt('batch', batch);
+    const B = checkSize('batch', batch);
     const I = this.inputSize;
     const x = checkFloat32('inputs', inputs);
     if (x.length === 0 || x.length % (B * I) !== 0) {

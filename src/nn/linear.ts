@@ -11,7 +11,7 @@ import { addColumnSums, addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { formatShape, makeTensor, readTensorDict, readTensorInput, snapshotTensorDict, type TensorInput } from '../core/tensor-input.js';
-import { checkConfig, checkFloat32Length, checkOptionalBoolean, checkPositiveInt, describe, ownValue, snapshot } from '../core/validate.js';
+import { checkConfig, checkFloat32Length, checkOptionalBoolean, describe, ownValue, snapshot } from '../core/validate.js';
 import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** Options of `new Linear(...)`. */
@@ -163,7 +163,7 @@ export class Linear {
    * @param x [batch, in]
    */
   run(x: Float32Array, batch: number): Float32Array {
-    checkPositiveInt('batch', batch);
+    checkSize('batch', batch);
     checkFloat32Length('x', x, batch * this.inFeatures, 'batch*inFeatures');
     const I = this.inFeatures, O = this.outFeatures;
     checkFloat32Bytes(`batch (y of ${batch} rows)`, batch * O);
