@@ -224,6 +224,9 @@ describe('library errors only', () => {
     expectLibraryError(() => kernels.sigmoid(null as never), 'x');
     expectLibraryError(() => kernels.tanh(undefined as never), 'x');
     expectLibraryError(() => kernels.gemmNN(new Float32Array(4), 0, 2, new Float32Array(4), 0, 2, new Float32Array(4), 0, 2, 3, 2, 2, false), 'C');
+    const liar = Object.defineProperty(new Float32Array(4), 'length', { value: 1000 });
+    expectLibraryError(() => kernels.gemmNN(liar, 0, 20, new Float32Array(400), 0, 20, new Float32Array(400), 0, 20, 20, 20, 20, false), 'C');
+    expectLibraryError(() => new LSTMCell({ inputSize: 2, hiddenSize: 2 }).step(liar, new LSTMCell({ inputSize: 2, hiddenSize: 2 }).initialState(1), 1), 'got 4');
     const cell = new LSTMCell({ inputSize: 1, hiddenSize: 1 }) as unknown as { createTape(s: number, b: number, t: boolean): unknown };
     for (const [s, b] of [[-1, 1], [1, 0], [1.5, 1], [NaN, 1], [1, 2 ** 40]]) expectLibraryError(() => cell.createTape(s!, b!, false));
   });
