@@ -12,7 +12,7 @@
  */
 import { gemmNN } from '../kernels/gemm.js';
 import { Random } from '../core/random.js';
-import { checkFloat32Length, checkObject, checkOptionalBoolean, describe, ownValue, snapshot } from '../core/validate.js';
+import { checkFloat32Length, checkObject, checkOptionalBoolean, describe, overlaps, ownValue, snapshot } from '../core/validate.js';
 import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 import { CellTape } from './tape.js';
 import { gemmW } from './weights.js';
@@ -173,6 +173,7 @@ export abstract class RecurrentCell<S extends CellState> {
   step(x: Float32Array, state: S, batch: number, out?: S): S {
     checkSize('batch', batch);
     const dst = out === undefined ? null : this.stateShape.read('out', out, batch);
+    if (dst !== null && dst.c.length > 0 && overlaps(dst.h, dst.c)) throw new RangeError('out.c: expected memory apart from out.h, got an overlap');
     let tape = this.stepTape;
     if (tape === null || tape.batch !== batch) tape = this.stepTape = this.createTape(1, batch, false);
     this.forwardOne(tape, x, state);

@@ -81,6 +81,32 @@ export function snapshot(name: string, v: unknown, fields: readonly string[]): R
   return out;
 }
 
+/**
+ * The first pair of arrays (indices into `arrays`) that share memory, or null: one pass over the
+ * arrays sorted by buffer and start, O(n log n).
+ */
+export function findOverlap(arrays: readonly ArrayBufferView[]): [number, number] | null {
+  const ids = new Map<ArrayBufferLike, number>();
+  const id = (i: number): number => {
+    const buf = arrays[i]!.buffer;
+    if (!ids.has(buf)) ids.set(buf, ids.size);
+    return ids.get(buf)!;
+  };
+  const order = arrays.map((_, i) => i).filter((i) => arrays[i]!.byteLength > 0);
+  order.sort((i, j) => id(i) - id(j) || arrays[i]!.byteOffset - arrays[j]!.byteOffset);
+  // Walk each buffer's arrays by start, keeping the one reaching furthest (last, ending at end).
+  let last = -1, end = 0;
+  for (const i of order) {
+    const a = arrays[i]!, same = last !== -1 && id(last) === id(i);
+    if (same && a.byteOffset < end) return [Math.min(last, i), Math.max(last, i)];
+    if (!same || a.byteOffset + a.byteLength > end) {
+      last = i;
+      end = a.byteOffset + a.byteLength;
+    }
+  }
+  return null;
+}
+
 /** Whether two typed arrays share any byte of memory. */
 export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.buffer !== b.buffer) return false;

@@ -11,7 +11,7 @@ import { addColumnSums, addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { formatShape, makeTensor, readTensorDict, readTensorInput, snapshotTensorDict, type TensorInput } from '../core/tensor-input.js';
-import { checkConfig, checkFloat32Length, checkOptionalBoolean, describe, ownValue, snapshot } from '../core/validate.js';
+import { checkConfig, checkFloat32Length, checkOptionalBoolean, describe, overlaps, ownValue, snapshot } from '../core/validate.js';
 import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** Options of `new Linear(...)`. */
@@ -191,6 +191,10 @@ export class Linear {
     }
     const B = tape.batch, I = this.inFeatures, O = this.outFeatures;
     checkFloat32Length('dy', dy, B * O, 'batch*outFeatures');
+    // The gradients are written while dy is read.
+    for (const g of [this.grads.weight, this.grads.bias]) {
+      if (g !== undefined && overlaps(dy, g)) throw new RangeError('dy: expected memory apart from the layer\'s grads, got an overlap');
+    }
     LIVE_TAPES.delete(tape);
     gemmTN(this.grads.weight, 0, I, dy, 0, O, tape.x, 0, I, O, I, B, true);
     if (this.grads.bias) addColumnSums(this.grads.bias, dy, 0, O, B, O);

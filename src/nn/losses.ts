@@ -65,7 +65,8 @@ export function softmaxCrossEntropy(
   checkFloat32Length('logits', logits, B * classes, 'batch*classes');
   if (dLogits !== undefined) checkFloat32Length('dLogits', dLogits, B * classes, 'batch*classes');
   // Written through a scratch array when dLogits shares memory with logits.
-  const dOut = dLogits !== undefined && overlaps(dLogits, logits) ? new Float32Array(B * classes) : dLogits;
+  const dOut = dLogits !== undefined && (overlaps(dLogits, logits) || (!isArray(targets) && overlaps(dLogits, targets as Int32Array)))
+    ? new Float32Array(B * classes) : dLogits;
   let total = 0;
   for (let b = 0; b < B; b++) {
     const row = b * classes;

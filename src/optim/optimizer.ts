@@ -13,7 +13,7 @@
  */
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { makeTensor, readTensorDict, type TensorInput } from '../core/tensor-input.js';
-import { checkFloat32, checkObject, describe, isArray, overlaps, snapshot, typedLength } from '../core/validate.js';
+import { checkFloat32, checkObject, describe, findOverlap, isArray, snapshot, typedLength } from '../core/validate.js';
 
 /** An optimizer's state: see the module comment. */
 export interface OptimizerState {
@@ -45,13 +45,18 @@ export function checkParameters(params: unknown): Parameter[] {
     if (typedLength(grad) !== typedLength(value)) {
       throw new RangeError(`params[${k}].grad: expected length of value = ${typedLength(value)}, got ${typedLength(grad)}`);
     }
-    if (overlaps(value, grad)) throw new RangeError(`params[${k}].grad: expected memory apart from params[${k}].value, got an overlap`);
     const first = seen.get(value);
     if (first !== undefined) {
       throw new RangeError(`params[${k}]: expected each parameter once, got the value array of params[${first}] again`);
     }
     seen.set(value, k);
     out.push({ name: o.name as string, value, grad });
+  }
+  // Values and gradients are updated in place: no two of them may share memory.
+  const clash = findOverlap(out.flatMap((p) => [p.value, p.grad]));
+  if (clash !== null) {
+    const name = (i: number): string => `params[${i >> 1}].${i & 1 ? 'grad' : 'value'}`;
+    throw new RangeError(`${name(clash[1])}: expected memory apart from every other value and gradient, got an overlap with ${name(clash[0])}`);
   }
   return out;
 }

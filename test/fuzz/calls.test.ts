@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   GRU, GRUCell, LSTM, LSTMCell, Linear, SequenceRunner, TruncatedBPTT, gradCheck, mseLoss, softmaxCrossEntropy, orthogonal,
-  Random, saveModel, saveSafetensors, type CellState, type RecurrentModule,
+  Adam, SGD, clipGradNorm, Random, saveModel, saveSafetensors, type CellState, type RecurrentModule,
 } from '../../src/index.js';
 import * as kernels from '../../src/kernels/index.js';
 import { bitwiseEqual, randn } from '../helpers/cells.js';
@@ -252,5 +252,35 @@ describe('overlapping outputs', () => {
     expect(bitwiseEqual(logits, want)).toBe(true);
     const C = new Float32Array(8);
     expectLibraryError(() => kernels.gemmNN(C, 0, 2, C, 2, 2, randn(4, 1), 0, 2, 2, 2, 2, false), 'C');
+  });
+});
+
+describe('overlapping parameters and outputs', () => {
+  it('optimizers and clipGradNorm refuse values and gradients sharing memory; Linear refuses dy over its grads; step refuses out.h over out.c', () => {
+    const { int } = picker(9);
+    for (let k = 0; k < 40; k++) {
+      const buf = new Float32Array(64);
+      const n = 2 + int(3);
+      // n parameters of 4 values and 4 gradients in one buffer, apart; then one of them moved onto another.
+      const arrays = Array.from({ length: 2 * n }, (_, i) => buf.subarray(8 * i, 8 * i + 4));
+      const params = Array.from({ length: n }, (_, i) => ({ name: `p${i}`, value: arrays[2 * i]!, grad: arrays[2 * i + 1]! }));
+      expect(() => new Adam(params)).not.toThrow();
+      const a = int(2 * n), b = (a + 1 + int(2 * n - 1)) % (2 * n), shift = int(4);
+      const moved = buf.subarray(8 * b + shift, 8 * b + shift + 4);
+      const bad = params.map((p, i) => ({ ...p, value: 2 * i === a ? moved : p.value, grad: 2 * i + 1 === a ? moved : p.grad }));
+      expectLibraryError(() => new SGD(bad, { lr: 0.1 }), 'params[');
+      expectLibraryError(() => clipGradNorm(bad, 1), 'expected memory apart');
+    }
+    const fc = new Linear({ inFeatures: 2, outFeatures: 2 });
+    expectLibraryError(() => fc.backward(fc.forward(randn(2, 1), 1), fc.grads.weight.subarray(0, 2)), 'dy');
+    const cell = new LSTMCell({ inputSize: 1, hiddenSize: 2 }), s = new Float32Array(3);
+    expectLibraryError(() => cell.step(randn(1, 1), cell.initialState(1), 1, { h: s.subarray(0, 2), c: s.subarray(1, 3) }), 'out.c');
+    // targets sharing memory with dLogits: read in full before dLogits is written.
+    const logits = randn(6, 2), want = new Float32Array(6);
+    const lossWant = softmaxCrossEntropy(logits, Int32Array.from([1, 2]), 3, want);
+    const shared = new ArrayBuffer(24), dLogits = new Float32Array(shared), targets = new Int32Array(shared, 0, 2);
+    targets.set([1, 2]);
+    expect(softmaxCrossEntropy(logits, targets, 3, dLogits)).toBe(lossWant);
+    expect(bitwiseEqual(dLogits, want)).toBe(true);
   });
 });
