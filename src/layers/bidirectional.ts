@@ -27,6 +27,8 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
   readonly numLayers = 1;
   readonly numDirections = 2;
   readonly hasCellState: boolean;
+  /** Time-major: a layer of a stack, which converts a batch-first layout at its own boundary. */
+  readonly batchFirst = false;
   /** The forward-in-time runner, then the reverse one. */
   readonly runners: readonly [SequenceRunner<S>, SequenceRunner<S>];
   /** The last forward's sizes and lengths, for backward. */

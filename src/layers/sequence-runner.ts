@@ -16,13 +16,19 @@ import type { CellState } from '../cells/state.js';
 import type { CellTape } from '../cells/tape.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
-import { describe } from '../core/validate.js';
+import { checkObject, checkOptionalBoolean, describe } from '../core/validate.js';
 import {
   RecurrentModule, REPLACED, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type ForwardToken, type RunRequest,
 } from './module.js';
 import {
   maskBackwardStep, maskForwardStep, packBatch, packRows, packSteps, unpackRows, unpackSteps, type Packing,
 } from './packing.js';
+
+/** Options of `new SequenceRunner(cell, options)`. */
+export interface SequenceRunnerOptions {
+  /** Sequences (inputs, outputs, dOutputs, dInputs) are [B, T, F], as PyTorch's batch_first=True (default false: [T, B, F]). */
+  batchFirst?: boolean;
+}
 
 /**
  * Unrolls a cell over a time-major sequence [T, B, I] (index (t·B + b)·I + f).
@@ -35,6 +41,7 @@ import {
  * ```
  * Each runner owns its tape; several runners (over one cell or several) may be used in any
  * interleaving. One backward per forward. States are [B, H] (a one-layer, one-direction module).
+ * With `{ batchFirst: true }` the sequences are [B, T, ·] (see RecurrentModule).
  */
 export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
   /** The cell being unrolled. */
@@ -44,12 +51,17 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
   readonly numLayers = 1;
   readonly numDirections = 1;
   readonly hasCellState: boolean;
+  readonly batchFirst: boolean;
   private tape: CellTape | null = null;
   private packing: Packing | null = null;
   /** The token of the forward the tape holds (null: none a backward may use). */
   private token: ForwardToken | null = null;
 
-  constructor(cell: RecurrentCell<S>) {
+  /**
+   * @param cell the cell to unroll
+   * @param options `batchFirst`: sequences are [B, T, ·] instead of [T, B, ·] (default false)
+   */
+  constructor(cell: RecurrentCell<S>, options: SequenceRunnerOptions = {}) {
     super();
     if (!cell || typeof (cell as { forwardStep?: unknown }).forwardStep !== 'function') {
       throw new TypeError(`cell: expected an LSTMCell or GRUCell, got ${describe(cell)}`);
@@ -58,6 +70,7 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
     this.inputSize = cell.inputSize;
     this.hiddenSize = cell.hiddenSize;
     this.hasCellState = cell.hasCellState;
+    this.batchFirst = checkOptionalBoolean('batchFirst', checkObject('SequenceRunner options', options).batchFirst, false);
   }
 
   /** [the cell]. */
@@ -161,12 +174,21 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
 
 /**
  * The module a cell, runner or stack stands for: a cell is wrapped in a new SequenceRunner (a
- * one-layer, one-direction module); a module is itself. `name` is the argument, for messages.
+ * one-layer, one-direction module) with this `batchFirst` (default false); a module is itself,
+ * and a `batchFirst` given must be its own (a module's layout is set where it is made). `name`
+ * is the argument, for messages.
  */
-export function asModule<S extends CellState>(name: string, v: RecurrentCell<S> | RecurrentModule<S>): RecurrentModule<S> {
-  if (v instanceof RecurrentModule) return v;
+export function asModule<S extends CellState>(
+  name: string, v: RecurrentCell<S> | RecurrentModule<S>, batchFirst?: unknown,
+): RecurrentModule<S> {
+  if (v instanceof RecurrentModule) {
+    if (checkOptionalBoolean('batchFirst', batchFirst, v.batchFirst) !== v.batchFirst) {
+      throw new RangeError(`batchFirst: expected ${String(v.batchFirst)} (the ${name}'s own; set batchFirst where the module is made), got ${String(batchFirst)}`);
+    }
+    return v;
+  }
   if (v !== null && typeof v === 'object' && typeof (v as { forwardStep?: unknown }).forwardStep === 'function') {
-    return new SequenceRunner(v as RecurrentCell<S>);
+    return new SequenceRunner(v as RecurrentCell<S>, { batchFirst: checkOptionalBoolean('batchFirst', batchFirst, false) });
   }
   throw new TypeError(`${name}: expected a cell, a SequenceRunner or an LSTM/GRU stack, got ${describe(v)}`);
 }

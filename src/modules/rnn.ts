@@ -43,6 +43,11 @@ export interface StackOptions {
   bias?: boolean;
   /** Seed of the deterministic initialiser (default 0). */
   seed?: number;
+  /**
+   * Sequences (inputs, outputs, dOutputs, dInputs) are [B, T, F], as PyTorch's batch_first=True
+   * (default false: time-major [T, B, F]). States stay [L·D, B, H] either way, as in PyTorch.
+   */
+  batchFirst?: boolean;
 }
 
 /** Options of `new GRU(...)`. */
@@ -54,17 +59,21 @@ export interface GRUStackOptions extends StackOptions {
 /** An LSTM stack's configuration: what `config()` returns and a saved model stores. */
 export interface LSTMConfig {
   kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean;
+  batchFirst: boolean;
 }
 
 /** A GRU stack's configuration: what `config()` returns and a saved model stores. */
 export interface GRUConfig {
   kind: 'GRU'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; resetAfter: boolean;
+  batchFirst: boolean;
 }
 
 /** Options of `LSTM.fromPyTorch` / `GRU.fromPyTorch`; inferred from the keys when omitted. */
 export interface FromPyTorchOptions {
   numLayers?: number;
   bidirectional?: boolean;
+  /** As StackOptions.batchFirst (PyTorch's batch_first is not in a state dict; default false). */
+  batchFirst?: boolean;
 }
 
 /** Options of a stack's `run` and `forward` (the module interface's RunOptions). */
@@ -86,6 +95,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   readonly numDirections: number;
   readonly bias: boolean;
   readonly hasCellState: boolean;
+  readonly batchFirst: boolean;
   /** The cells, index layer·D + direction (direction 1 = reverse). */
   readonly cells: readonly RecurrentCell<S>[];
   /** The layers, first to last: SequenceRunners, or BidirectionalLayers when bidirectional. */
@@ -104,6 +114,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     this.numLayers = checkPositiveInt('numLayers', options.numLayers ?? 1);
     this.bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional, false);
     this.bias = checkOptionalBoolean('bias', options.bias, true);
+    this.batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
     this.numDirections = this.bidirectional ? 2 : 1;
     const rng = new Random(options.seed ?? 0);
     const cells: RecurrentCell<S>[] = [];
@@ -198,7 +209,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
    */
   protected static layoutFromKeys(
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
-  ): { inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean } {
+  ): { inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; batchFirst: boolean } {
     const sd = checkObject('stateDict', stateDict);
     checkObject(`${who}.fromPyTorch options`, options);
     let numLayers = options.numLayers;
@@ -213,7 +224,8 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     const bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional,
       Object.prototype.hasOwnProperty.call(sd, 'weight_ih_l0_reverse'));
     const sizes = inferCellSizes('stateDict', sd, gateCount, '_l0');
-    return { ...sizes, numLayers, bidirectional };
+    const batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
+    return { ...sizes, numLayers, bidirectional, batchFirst };
   }
 }
 
@@ -237,8 +249,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
   /** The stack's configuration, a new plain object: `LSTM.fromConfig` builds a stack like it. */
   config(): LSTMConfig {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = this;
-    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional };
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst } = this;
+    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst };
   }
 
   /**
@@ -247,8 +259,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
    */
   static fromConfig(config: LSTMConfig): LSTM {
     checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = config;
-    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional });
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst } = config;
+    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst });
   }
 
   /**
@@ -283,8 +295,8 @@ export class GRU extends RecurrentStack<GRUState> {
 
   /** The stack's configuration, a new plain object: `GRU.fromConfig` builds a stack like it. */
   config(): GRUConfig {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = this;
-    return { kind: GRU.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter };
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst } = this;
+    return { kind: GRU.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst };
   }
 
   /**
@@ -293,8 +305,8 @@ export class GRU extends RecurrentStack<GRUState> {
    */
   static fromConfig(config: GRUConfig): GRU {
     checkConfig(config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = config;
-    return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter });
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst } = config;
+    return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst });
   }
 
   /**

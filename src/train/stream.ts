@@ -25,6 +25,12 @@ export interface StreamingRunnerOptions<S extends CellState> {
   batch?: number;
   /** State before the first step (and after `reset()`), each [L, B, H]; zeros when omitted. Copied. */
   initialState?: S;
+  /**
+   * The layout of the sequence being streamed: as TruncatedBPTTOptions.batchFirst (a cell: the
+   * runner's layout; a module: omit it or give its own). A step's x [B, I] is one time step, laid
+   * out the same in both layouts ([B, 1, I] = [1, B, I]), so only the check differs.
+   */
+  batchFirst?: boolean;
 }
 
 /**
@@ -48,6 +54,8 @@ export class StreamingRunner<S extends CellState> {
   readonly cells: readonly RecurrentCell<S>[];
   /** Batch size B. */
   readonly batch: number;
+  /** Whether the streamed sequence is batch-first (the module's batchFirst); steps are [B, I] either way. */
+  readonly batchFirst: boolean;
   /** Input size I of the first layer. */
   readonly inputSize: number;
   /** Hidden size H. */
@@ -69,12 +77,13 @@ export class StreamingRunner<S extends CellState> {
    * @param options batch size and initial state; see StreamingRunnerOptions
    */
   constructor(module: StreamModule<S>, options: StreamingRunnerOptions<S> = {}) {
-    const m = asModule('module', module);
+    const o = checkObject('StreamingRunner options', options);
+    const batch = o.batch, init = o.initialState;
+    const m = asModule('module', module, o.batchFirst);
     if (m.numDirections !== 1) {
       throw new RangeError('module: expected a unidirectional stack (a reverse direction needs the whole sequence), got bidirectional: true');
     }
-    const o = checkObject('StreamingRunner options', options);
-    const batch = o.batch, init = o.initialState;
+    this.batchFirst = m.batchFirst;
     this.batch = checkPositiveInt('batch', batch ?? 1);
     this.cells = m.cells.slice();
     this.inputSize = m.inputSize;
