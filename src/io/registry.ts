@@ -139,8 +139,9 @@ function optimizerKind<O extends Optimizer & { config(): { kind: string; lr: num
 
 const CELL = { inputSize: 'int', hiddenSize: 'int', bias: 'bool' } as const;
 const STACK = { ...CELL, numLayers: 'int', bidirectional: 'bool', batchFirst: 'bool' } as const;
-/** The stack fields later than the first format, and what a file without them means. */
+/** The fields later than the first format, and what a file without them means. */
 const STACK_DEFAULTS = { batchFirst: false } as const;
+const PROJ_DEFAULTS = { projSize: 0 } as const;
 
 /** A part of another class whose stateDict() is a record of tensors. */
 const CUSTOM_MODULE: KindEntry = {
@@ -156,9 +157,9 @@ const CUSTOM_OPTIMIZER: KindEntry = {
 
 /** Every kind, in the order messages list them. */
 const KINDS: readonly KindEntry[] = [
-  moduleKind(LSTMCell, CELL),
+  moduleKind(LSTMCell, { ...CELL, projSize: 'int' }, PROJ_DEFAULTS),
   moduleKind(GRUCell, { ...CELL, resetAfter: 'bool' }),
-  moduleKind(LSTM, STACK, STACK_DEFAULTS),
+  moduleKind(LSTM, { ...STACK, projSize: 'int' }, { ...STACK_DEFAULTS, ...PROJ_DEFAULTS }),
   moduleKind(GRU, { ...STACK, resetAfter: 'bool' }, STACK_DEFAULTS),
   moduleKind(Linear, { inFeatures: 'int', outFeatures: 'int', bias: 'bool' }),
   optimizerKind(SGD, { lr: 'number', momentum: 'number', nesterov: 'bool', weightDecay: 'number', dampening: 'number', step: 'int' }),

@@ -3,10 +3,11 @@
  * and an LSTM/GRU stack all answer, so that training loops, TruncatedBPTT, StreamingRunner and
  * save/load treat them alike. A runner is a one-layer, one-direction stack.
  *
- * Shapes (L = numLayers, D = numDirections, H = hiddenSize, B = batch, T = steps):
- *   inputs [T, B, I] time-major, outputs [T, B, D·H] (forward direction's H features, then the
- *   reverse's); states h (and c for LSTM) [L·D, B, H], layer-major, forward direction before
- *   reverse (PyTorch's h_n layout; [B, H] for a runner). With `batchFirst`, inputs, outputs,
+ * Shapes (L = numLayers, D = numDirections, H = hiddenSize, B = batch, T = steps; P = the LSTM's
+ * projSize when set, else H; H wherever P is written, for a module without projection):
+ *   inputs [T, B, I] time-major, outputs [T, B, D·P] (forward direction's P features, then the
+ *   reverse's); states h [L·D, B, P] and c (LSTM) [L·D, B, H], layer-major, forward direction
+ *   before reverse (PyTorch's h_n layout; [B, P] and [B, H] for a runner). With `batchFirst`, inputs, outputs,
  *   dOutputs and dInputs are [B, T, ·] instead (PyTorch's batch_first=True), converted here, at
  *   the public calls, and nowhere else (batch-first.ts); states keep their layout.
  *
@@ -122,9 +123,9 @@ export abstract class RecurrentModule<S extends CellState> {
   private forwards = 0;
   private shape: StateShape | null = null;
 
-  /** Output features per step: D·H. */
+  /** Output features per step: D·P, P = the cells' outputSize (the LSTM's projSize when set, else H). */
   get outputSize(): number {
-    return this.numDirections * this.hiddenSize;
+    return this.numDirections * this.cells[0]!.outputSize;
   }
 
   /** @internal The state's shape: R = L·D rows per batch entry. */
@@ -133,7 +134,7 @@ export abstract class RecurrentModule<S extends CellState> {
     if (this.shape === null) {
       const L = this.numLayers, D = this.numDirections;
       const name = [L > 1 ? 'numLayers' : '', D > 1 ? 'numDirections' : ''].filter((f) => f !== '').join('*');
-      this.shape = new StateShape(this.hasCellState, this.hiddenSize, L * D, name);
+      this.shape = new StateShape(this.hasCellState, this.hiddenSize, L * D, name, this.cells[0]!.projSize);
     }
     return this.shape;
   }
@@ -212,7 +213,8 @@ export abstract class RecurrentModule<S extends CellState> {
 
   /** How messages spell the length of outputs. */
   private get outputLengthName(): string {
-    return this.numDirections === 1 ? 'steps*batch*hiddenSize' : 'steps*batch*numDirections*hiddenSize';
+    const P = this.cells[0]!.projSize > 0 ? 'projSize' : 'hiddenSize';
+    return this.numDirections === 1 ? `steps*batch*${P}` : `steps*batch*numDirections*${P}`;
   }
 
   /** @internal Reads run/forward arguments once and checks them; the inputs come out time-major. */

@@ -101,18 +101,20 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
   /** @internal */
   forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome {
     this.token = token;
-    const cell = this.cell, T = req.steps, B = req.batch, H = this.hiddenSize, n = B * H;
+    // h rows have P features (the cell's outputSize), c rows H.
+    const cell = this.cell, T = req.steps, B = req.batch, H = this.hiddenSize, P = cell.outputSize, n = B * P;
+    const nc = this.hasCellState ? B * H : 0;
     let tape = this.tape;
     if (tape === null || tape.steps !== T || tape.batch !== B) tape = this.tape = cell.createTape(T, B, true);
     const p = this.packing = packBatch(req.lengths, T, B);
     tape.batchSizes.set(p.batchSizes);
     packSteps(tape.x, req.inputs, p, this.inputSize);
     if (req.initial !== null) {
-      packRows(tape.h.subarray(0, n), req.initial.h, p, H);
-      if (this.hasCellState) packRows(tape.c.subarray(0, n), req.initial.c, p, H);
+      packRows(tape.h.subarray(0, n), req.initial.h, p, P);
+      if (this.hasCellState) packRows(tape.c.subarray(0, nc), req.initial.c, p, H);
     } else {
       tape.h.fill(0, 0, n);
-      tape.c.fill(0, 0, this.hasCellState ? n : 0);
+      tape.c.fill(0, 0, nc);
     }
     cell.prepareWeights(tape);
     cell.projectInputs(tape);
@@ -121,10 +123,10 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
       maskForwardStep(tape, t);
     }
     const outputs = new Float32Array(T * n);
-    unpackSteps(outputs, tape.h.subarray(n), p, H);
-    const h = new Float32Array(n), c = new Float32Array(this.hasCellState ? n : 0);
-    unpackRows(h, tape.h.subarray(T * n), p, H);
-    if (this.hasCellState) unpackRows(c, tape.c.subarray(T * n), p, H);
+    unpackSteps(outputs, tape.h.subarray(n), p, P);
+    const h = new Float32Array(n), c = new Float32Array(nc);
+    unpackRows(h, tape.h.subarray(T * n), p, P);
+    if (this.hasCellState) unpackRows(c, tape.c.subarray(T * nc), p, H);
     return { outputs, final: { h, c } };
   }
 
@@ -138,22 +140,23 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
     if (!this.holds(token)) throw new Error(REPLACED);
     this.token = null;
     const tape = this.tape!, p = this.packing!, cell = this.cell;
-    const T = tape.steps, B = tape.batch, H = this.hiddenSize, n = B * H;
+    const T = tape.steps, B = tape.batch, H = this.hiddenSize, P = cell.outputSize, n = B * P;
+    const nc = this.hasCellState ? B * H : 0;
     // The gradient with respect to h_T (c_T) goes into block T & 1 (see CellTape.dh).
-    const last = (T & 1) * n;
-    if (up.dh !== null) packRows(tape.dh.subarray(last, last + n), up.dh, p, H);
+    const last = (T & 1) * n, lastC = (T & 1) * nc;
+    if (up.dh !== null) packRows(tape.dh.subarray(last, last + n), up.dh, p, P);
     else tape.dh.fill(0, last, last + n);
-    if (up.dc !== null) packRows(tape.dc.subarray(last, last + n), up.dc, p, H);
-    else tape.dc.fill(0, last, this.hasCellState ? last + n : last);
+    if (up.dc !== null) packRows(tape.dc.subarray(lastC, lastC + nc), up.dc, p, H);
+    else tape.dc.fill(0, lastC, lastC + nc);
     // Upstream gradients in tape order; only the active rows of each step are read below.
     let dOut = up.dOutputs;
     if (dOut !== null && p.order !== null) {
       dOut = new Float32Array(T * n);
-      packSteps(dOut, up.dOutputs!, p, H);
+      packSteps(dOut, up.dOutputs!, p, P);
     }
     for (let t = T - 1; t >= 0; t--) {
       if (dOut !== null) {
-        const dh = tape.dh, o = t * n, d = ((t + 1) & 1) * n, e = tape.batchSizes[t]! * H;
+        const dh = tape.dh, o = t * n, d = ((t + 1) & 1) * n, e = tape.batchSizes[t]! * P;
         for (let j = 0; j < e; j++) dh[d + j] += dOut[o + j]!;
       }
       cell.backwardStep(tape, t);
@@ -165,9 +168,9 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
     // Back to entry order, zero at padded positions (in place when the order is the identity).
     const dInputs = p.order === null ? dx : new Float32Array(dx.length);
     if (p.lengths !== null) unpackSteps(dInputs, dx, p, this.inputSize);
-    const h = new Float32Array(n), c = new Float32Array(this.hasCellState ? n : 0);
-    unpackRows(h, tape.dh.subarray(0, n), p, H);
-    if (this.hasCellState) unpackRows(c, tape.dc.subarray(0, n), p, H);
+    const h = new Float32Array(n), c = new Float32Array(nc);
+    unpackRows(h, tape.dh.subarray(0, n), p, P);
+    if (this.hasCellState) unpackRows(c, tape.dc.subarray(0, nc), p, H);
     return { dInputs, initial: { h, c } };
   }
 }

@@ -4,15 +4,16 @@
  * layer → stack, as in PyTorch's RNN.cpp). Layer k > 0 takes the D·H outputs of layer k − 1;
  * the stack is a loop over its layers.
  *
- * Shapes (D = 2 when bidirectional, else 1; L = numLayers):
- *   inputs [T, B, I], outputs [T, B, D·H] (forward direction's H features, then the reverse's);
- *   states h (and c) [L·D, B, H], layer-major, forward direction before reverse (PyTorch's).
+ * Shapes (D = 2 when bidirectional, else 1; L = numLayers; P = projSize when set, else H):
+ *   inputs [T, B, I], outputs [T, B, D·P] (forward direction's P features, then the reverse's);
+ *   states h [L·D, B, P] and c [L·D, B, H], layer-major, forward direction before reverse
+ *   (PyTorch's). Layer k > 0 takes D·P inputs.
  *
  * Variable lengths follow PyTorch's packed sequences: entry b runs steps 0..lengths[b]−1, the
  * reverse direction starts at the entry's own last step, outputs past the length are zero, the
  * final state is each entry's state after its own last step, and padding is inert.
  */
-import { GRUCell } from '../cells/gru.js';
+import { GRUCell, type GRUCellOptions } from '../cells/gru.js';
 import { LSTMCell } from '../cells/lstm.js';
 import type { RecurrentCell } from '../cells/cell.js';
 import { stateBlock, type CellState, type GRUState, type LSTMState } from '../cells/state.js';
@@ -50,6 +51,16 @@ export interface StackOptions {
   batchFirst?: boolean;
 }
 
+/** Options of `new LSTM(...)`. */
+export interface LSTMStackOptions extends StackOptions {
+  /**
+   * PyTorch's proj_size P, an integer in 1..hiddenSize−1 (0 or omitted: none): every cell
+   * projects its output to P features (see LSTMCellOptions.projSize), so h and the outputs have
+   * P features per direction and c keeps H.
+   */
+  projSize?: number;
+}
+
 /** Options of `new GRU(...)`. */
 export interface GRUStackOptions extends StackOptions {
   /** See GRUCellOptions.resetAfter (default false: reset before the recurrent product). */
@@ -59,7 +70,7 @@ export interface GRUStackOptions extends StackOptions {
 /** An LSTM stack's configuration: what `config()` returns and a saved model stores. */
 export interface LSTMConfig {
   kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean;
-  batchFirst: boolean;
+  batchFirst: boolean; projSize: number;
 }
 
 /** A GRU stack's configuration: what `config()` returns and a saved model stores. */
@@ -96,6 +107,8 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   readonly bias: boolean;
   readonly hasCellState: boolean;
   readonly batchFirst: boolean;
+  /** The LSTM's projection size P (0: none; a GRU's is 0). */
+  readonly projSize: number;
   /** The cells, index layer·D + direction (direction 1 = reverse). */
   readonly cells: readonly RecurrentCell<S>[];
   /** The layers, first to last: SequenceRunners, or BidirectionalLayers when bidirectional. */
@@ -105,7 +118,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
   protected constructor(
     options: StackOptions, who: string,
-    makeCell: (inputSize: number, seed: number) => RecurrentCell<S>,
+    makeCell: (inputSize: number, seed: number, projSize: number) => RecurrentCell<S>,
   ) {
     super();
     checkObject(`${who} options`, options);
@@ -116,12 +129,17 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     this.bias = checkOptionalBoolean('bias', options.bias, true);
     this.batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
     this.numDirections = this.bidirectional ? 2 : 1;
+    const projSize = (options as LSTMStackOptions).projSize;
     const rng = new Random(options.seed ?? 0);
     const cells: RecurrentCell<S>[] = [];
     const layers: RecurrentModule<S>[] = [];
+    // The first cell checks projSize (a GRU's refuses any but 0); layer k > 0 takes D·P inputs.
+    const first = makeCell(this.inputSize, rng.nextUint32(), projSize as number);
+    this.projSize = first.projSize;
     for (let l = 0; l < this.numLayers; l++) {
-      const inputSize = l === 0 ? this.inputSize : this.numDirections * this.hiddenSize;
-      const own = Array.from({ length: this.numDirections }, () => makeCell(inputSize, rng.nextUint32()));
+      const inputSize = l === 0 ? this.inputSize : this.numDirections * first.outputSize;
+      const own = Array.from({ length: this.numDirections },
+        (_, d) => (l === 0 && d === 0 ? first : makeCell(inputSize, rng.nextUint32(), this.projSize)));
       cells.push(...own);
       layers.push(own.length === 2 ? new BidirectionalLayer(own[0]!, own[1]!) : new SequenceRunner(own[0]!));
     }
@@ -132,14 +150,15 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
   /** @internal */
   forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome {
-    const D = this.numDirections, n = req.batch * this.hiddenSize;
-    const h = new Float32Array(this.numLayers * D * n), c = new Float32Array(this.hasCellState ? h.length : 0);
+    // Per layer: h [D, B, P] and c [D, B, H].
+    const D = this.numDirections, n = D * req.batch * this.cells[0]!.outputSize, nc = this.stateShape.cellLength(req.batch) / this.numLayers;
+    const h = new Float32Array(this.numLayers * n), c = new Float32Array(this.numLayers * nc);
     let inputs = req.inputs;
     this.layers.forEach((layer, l) => {
-      const initial = req.initial === null ? null : stateBlock(req.initial, l, D * n);
+      const initial = req.initial === null ? null : stateBlock(req.initial, l, n, nc);
       const r = layer.forwardRequest({ ...req, inputs, initial }, token);
-      h.set(r.final.h, l * D * n);
-      if (this.hasCellState) c.set(r.final.c, l * D * n);
+      h.set(r.final.h, l * n);
+      c.set(r.final.c, l * nc);
       inputs = r.outputs;
     });
     this.lastBatch = req.batch;
@@ -153,28 +172,30 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
   /** @internal */
   backwardRequest(up: BackwardRequest, token: ForwardToken): BackwardOutcome {
-    const size = this.numDirections * this.lastBatch * this.hiddenSize;   // state elements per layer
-    const h = new Float32Array(this.numLayers * size), c = new Float32Array(this.hasCellState ? h.length : 0);
-    const block = (a: Float32Array | null, l: number): Float32Array | null => (a === null ? null : a.subarray(l * size, (l + 1) * size));
+    // State elements per layer: h [D, B, P], c [D, B, H].
+    const size = this.numDirections * this.lastBatch * this.cells[0]!.outputSize;
+    const cSize = this.stateShape.cellLength(this.lastBatch) / this.numLayers;
+    const h = new Float32Array(this.numLayers * size), c = new Float32Array(this.numLayers * cSize);
+    const block = (a: Float32Array | null, l: number, k: number): Float32Array | null => (a === null ? null : a.subarray(l * k, (l + 1) * k));
     let dOutputs = up.dOutputs;
     for (let l = this.numLayers - 1; l >= 0; l--) {
-      const r = this.layers[l]!.backwardRequest({ dOutputs, dh: block(up.dh, l), dc: block(up.dc, l) }, token);
+      const r = this.layers[l]!.backwardRequest({ dOutputs, dh: block(up.dh, l, size), dc: block(up.dc, l, cSize) }, token);
       h.set(r.initial.h, l * size);
-      if (this.hasCellState) c.set(r.initial.c, l * size);
+      c.set(r.initial.c, l * cSize);
       dOutputs = r.dInputs;
     }
     return { dInputs: dOutputs!, initial: { h, c } };
   }
 
   /**
-   * Every parameter with its gradient, named `l{layer}{_reverse}.{weightIh|weightHh|biasIh|biasHh}`
+   * Every parameter with its gradient, named `l{layer}{_reverse}.{weightIh|weightHh|biasIh|biasHh|weightHr}`
    * (values in this library's convention; see stateDict() for PyTorch's).
    */
   parameters(): Parameter[] {
     return this.cells.flatMap((c, k) => c.parameters().map((p) => ({ ...p, name: `${this.suffix(k).slice(1)}.${p.name}` })));
   }
 
-  /** Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ...) and conventions. New arrays. */
+  /** Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ..., weight_hr_l0 with projSize) and conventions. New arrays. */
   stateDict(): Record<string, Tensor> {
     return cellsToPyTorch(this.cells, this.suffixes(), 'params');
   }
@@ -205,11 +226,14 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
   /**
    * numLayers and directions for fromPyTorch: from the options, else from the keys
-   * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes from layer 0's shapes.
+   * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes (projSize from
+   * weight_hr_l0) from layer 0's shapes.
    */
   protected static layoutFromKeys(
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
-  ): { inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; batchFirst: boolean } {
+  ): {
+    inputSize: number; hiddenSize: number; bias: boolean; projSize: number; numLayers: number; bidirectional: boolean; batchFirst: boolean;
+  } {
     const sd = checkObject('stateDict', stateDict);
     checkObject(`${who}.fromPyTorch options`, options);
     let numLayers = options.numLayers;
@@ -231,7 +255,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
 
 /**
- * LSTM stack (PyTorch's nn.LSTM, time-major, no dropout).
+ * LSTM stack (PyTorch's nn.LSTM: batch_first, proj_size as batchFirst, projSize).
  *
  * ```ts
  * const rnn = new LSTM({ inputSize: 8, hiddenSize: 32, numLayers: 2, bidirectional: true, seed: 1 });
@@ -239,9 +263,9 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
  * ```
  */
 export class LSTM extends RecurrentStack<LSTMState> {
-  constructor(options: StackOptions) {
-    super(options, 'LSTM', (inputSize, seed) =>
-      new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed }));
+  constructor(options: LSTMStackOptions) {
+    super(options, 'LSTM', (inputSize, seed, projSize) =>
+      new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, projSize }));
   }
 
   /** The kind saved models store for this class. */
@@ -249,8 +273,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
   /** The stack's configuration, a new plain object: `LSTM.fromConfig` builds a stack like it. */
   config(): LSTMConfig {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst } = this;
-    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst };
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, projSize } = this;
+    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, projSize };
   }
 
   /**
@@ -259,14 +283,15 @@ export class LSTM extends RecurrentStack<LSTMState> {
    */
   static fromConfig(config: LSTMConfig): LSTM {
     checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst } = config;
-    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst });
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, projSize } = config;
+    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, projSize });
   }
 
   /**
    * An LSTM with the weights of a PyTorch nn.LSTM state dict (keys weight_ih_l0, weight_hh_l0,
-   * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction). Sizes come from the
-   * shapes; numLayers and bidirectional from the keys unless given. All or nothing.
+   * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction; weight_hr_l0, ... with
+   * proj_size). Sizes and projSize come from the shapes; numLayers and bidirectional from the
+   * keys unless given. All or nothing.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): LSTM {
     const layout = RecurrentStack.layoutFromKeys('LSTM', stateDict, 4, options);
@@ -285,8 +310,8 @@ export class GRU extends RecurrentStack<GRUState> {
 
   constructor(options: GRUStackOptions) {
     const resetAfter = checkOptionalBoolean('resetAfter', (options as GRUStackOptions | undefined)?.resetAfter, false);
-    super(options, 'GRU', (inputSize, seed) =>
-      new GRUCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, resetAfter }));
+    super(options, 'GRU', (inputSize, seed, projSize) =>
+      new GRUCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, resetAfter, projSize } as GRUCellOptions));
     this.resetAfter = resetAfter;
   }
 

@@ -91,14 +91,13 @@ export class StreamingRunner<S extends CellState> {
     this.layers = m.numLayers;
     this.hasCellState = m.hasCellState;
     this.shape = m.stateShape;
-    const total = this.shape.length(this.batch);
-    this.start = { h: new Float32Array(total), c: new Float32Array(this.hasCellState ? total : 0) };
+    this.start = { h: new Float32Array(this.shape.length(this.batch)), c: new Float32Array(this.shape.cellLength(this.batch)) };
     if (init !== undefined) {
       const s = this.shape.read('initialState', init, this.batch);
       this.start.h.set(s.h);
       this.start.c.set(s.c);
     }
-    const n = this.batch * this.hiddenSize;
+    const n = this.batch * this.cells[0]!.outputSize;
     this.tapes = this.cells.map((c) => c.createTape(1, this.batch, true));
     this.hViews = this.tapes.map((t) => t.h.subarray(0, n));
     this.reset();
@@ -115,12 +114,12 @@ export class StreamingRunner<S extends CellState> {
   /**
    * Advances every stream by one time step.
    * @param x [B, I] the inputs of this step
-   * @returns [B, H] the last layer's new hidden state: a view into an internal buffer, the same
+   * @returns [B, P] the last layer's new hidden state (P = projSize when set, else H): a view into an internal buffer, the same
    *   array on every call, overwritten by the next `step` or `reset` (slice() it to keep it)
    */
   step(x: Float32Array): Float32Array {
     checkFloat32Length('x', x, this.batch * this.inputSize, 'batch*inputSize');
-    const n = this.batch * this.hiddenSize;
+    const n = this.batch * this.cells[0]!.outputSize, nc = this.batch * this.hiddenSize;
     let input = x;
     for (let k = 0; k < this.layers; k++) {
       const cell = this.cells[k]!, tape = this.tapes[k]!;
@@ -129,7 +128,7 @@ export class StreamingRunner<S extends CellState> {
       cell.forwardStep(tape, 0);
       // The new state becomes the current one: h[1] → h[0] (and c).
       tape.h.copyWithin(0, n, 2 * n);
-      if (this.hasCellState) tape.c.copyWithin(0, n, 2 * n);
+      if (this.hasCellState) tape.c.copyWithin(0, nc, 2 * nc);
       input = this.hViews[k]!;
     }
     this.stepCount++;
@@ -148,11 +147,11 @@ export class StreamingRunner<S extends CellState> {
 
   /** The current state, h (and c), each [L, B, H]: a copy. */
   get state(): S {
-    const n = this.batch * this.hiddenSize, total = this.layers * n;
-    const h = new Float32Array(total), c = new Float32Array(this.hasCellState ? total : 0);
+    const n = this.batch * this.cells[0]!.outputSize, nc = this.batch * this.hiddenSize;
+    const h = new Float32Array(this.shape.length(this.batch)), c = new Float32Array(this.shape.cellLength(this.batch));
     this.tapes.forEach((t, k) => {
       h.set(t.h.subarray(0, n), k * n);
-      if (this.hasCellState) c.set(t.c.subarray(0, n), k * n);
+      if (this.hasCellState) c.set(t.c.subarray(0, nc), k * nc);
     });
     return this.shape.wrap(h, c);
   }
@@ -169,10 +168,10 @@ export class StreamingRunner<S extends CellState> {
   }
 
   private writeState(h: Float32Array, c: Float32Array): void {
-    const n = this.batch * this.hiddenSize;
+    const n = this.batch * this.cells[0]!.outputSize, nc = this.batch * this.hiddenSize;
     this.tapes.forEach((t, k) => {
       t.h.set(h.subarray(k * n, (k + 1) * n));
-      if (this.hasCellState) t.c.set(c.subarray(k * n, (k + 1) * n));
+      if (this.hasCellState) t.c.set(c.subarray(k * nc, (k + 1) * nc));
     });
   }
 }

@@ -91,7 +91,7 @@ export class TruncatedBPTT<S extends CellState> {
     this.hiddenSize = m.hiddenSize;
     this.hasCellState = m.hasCellState;
     this.shape = m.stateShape;
-    const n = this.shape.length(this.batch), nc = this.hasCellState ? n : 0;
+    const n = this.shape.length(this.batch), nc = this.shape.cellLength(this.batch);
     this.start = { h: new Float32Array(n), c: new Float32Array(nc) };
     this.carried = { h: new Float32Array(n), c: new Float32Array(nc) };
     if (init !== undefined) copyInto(this.start, this.shape.read('initialState', init, this.batch));
