@@ -138,9 +138,9 @@ function optimizerKind<O extends Optimizer & { config(): { kind: string; lr: num
 }
 
 const CELL = { inputSize: 'int', hiddenSize: 'int', bias: 'bool' } as const;
-const STACK = { ...CELL, numLayers: 'int', bidirectional: 'bool', batchFirst: 'bool' } as const;
+const STACK = { ...CELL, numLayers: 'int', bidirectional: 'bool', batchFirst: 'bool', dropout: 'number' } as const;
 /** The fields later than the first format, and what a file without them means. */
-const STACK_DEFAULTS = { batchFirst: false } as const;
+const STACK_DEFAULTS = { batchFirst: false, dropout: 0 } as const;
 const PROJ_DEFAULTS = { projSize: 0 } as const;
 
 /** A part of another class whose stateDict() is a record of tensors. */

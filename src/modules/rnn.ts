@@ -24,6 +24,7 @@ import {
 } from '../layers/module.js';
 import { SequenceRunner } from '../layers/sequence-runner.js';
 import { Random } from '../core/random.js';
+import { applyMask, checkDropout, dropoutMask } from '../nn/dropout.js';
 import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
@@ -49,6 +50,12 @@ export interface StackOptions {
    * (default false: time-major [T, B, F]). States stay [L·D, B, H] either way, as in PyTorch.
    */
   batchFirst?: boolean;
+  /**
+   * PyTorch's dropout: the probability p in [0, 1) of zeroing each output element of every layer
+   * but the last before the next layer reads it, in training mode only (see `train()`); kept
+   * elements are scaled by 1/(1 − p). Default 0 (none); no effect with one layer.
+   */
+  dropout?: number;
 }
 
 /** Options of `new LSTM(...)`. */
@@ -70,13 +77,13 @@ export interface GRUStackOptions extends StackOptions {
 /** An LSTM stack's configuration: what `config()` returns and a saved model stores. */
 export interface LSTMConfig {
   kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean;
-  batchFirst: boolean; projSize: number;
+  batchFirst: boolean; dropout: number; projSize: number;
 }
 
 /** A GRU stack's configuration: what `config()` returns and a saved model stores. */
 export interface GRUConfig {
   kind: 'GRU'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; resetAfter: boolean;
-  batchFirst: boolean;
+  batchFirst: boolean; dropout: number;
 }
 
 /** Options of `LSTM.fromPyTorch` / `GRU.fromPyTorch`; inferred from the keys when omitted. */
@@ -85,6 +92,8 @@ export interface FromPyTorchOptions {
   bidirectional?: boolean;
   /** As StackOptions.batchFirst (PyTorch's batch_first is not in a state dict; default false). */
   batchFirst?: boolean;
+  /** As StackOptions.dropout (not in a state dict either; default 0). */
+  dropout?: number;
 }
 
 /** Options of a stack's `run` and `forward` (the module interface's RunOptions). */
@@ -109,12 +118,23 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   readonly batchFirst: boolean;
   /** The LSTM's projection size P (0: none; a GRU's is 0). */
   readonly projSize: number;
+  /** Dropout probability p between layers (0: none); applied in training mode only. */
+  readonly dropout: number;
   /** The cells, index layer·D + direction (direction 1 = reverse). */
   readonly cells: readonly RecurrentCell<S>[];
   /** The layers, first to last: SequenceRunners, or BidirectionalLayers when bidirectional. */
   readonly layers: readonly RecurrentModule<S>[];
   /** Batch of the last forward, for backward. */
   private lastBatch = 0;
+  /** Training mode (default true, as PyTorch's modules): dropout is applied. */
+  private trainingMode = true;
+  /** The generator of the dropout masks: the initialiser's, continued (see manualSeed). */
+  private dropoutRng: Random;
+  /**
+   * The last forward's dropout masks [T, B, D·P] per layer but the last (null: none applied),
+   * which its backward multiplies by again.
+   */
+  private masks: (Float32Array | null)[] = [];
 
   protected constructor(
     options: StackOptions, who: string,
@@ -128,6 +148,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     this.bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional, false);
     this.bias = checkOptionalBoolean('bias', options.bias, true);
     this.batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
+    this.dropout = options.dropout === undefined ? 0 : checkDropout('dropout', options.dropout);
     this.numDirections = this.bidirectional ? 2 : 1;
     const projSize = (options as LSTMStackOptions).projSize;
     const rng = new Random(options.seed ?? 0);
@@ -146,6 +167,35 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     this.cells = cells;
     this.layers = layers;
     this.hasCellState = cells[0]!.hasCellState;
+    this.dropoutRng = rng;
+  }
+
+  /** Training mode (true by default, as in PyTorch): dropout between layers is active in run and forward alike. */
+  get training(): boolean {
+    return this.trainingMode;
+  }
+
+  /**
+   * Sets training mode (PyTorch's `module.train(mode)`): with `dropout` > 0, masks are drawn for
+   * every run and forward while it is on. Returns this.
+   */
+  train(mode = true): this {
+    this.trainingMode = checkOptionalBoolean('mode', mode, true);
+    return this;
+  }
+
+  /** Evaluation mode (PyTorch's `module.eval()`): no dropout, deterministic outputs. Returns this. */
+  eval(): this {
+    this.trainingMode = false;
+    return this;
+  }
+
+  /**
+   * Restarts the dropout masks' generator from `seed`: the masks that follow are a function of the
+   * seed alone (e.g. the same masks for every evaluation of a gradient check).
+   */
+  manualSeed(seed: number): void {
+    this.dropoutRng = new Random(seed);
   }
 
   /** @internal */
@@ -153,13 +203,23 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     // Per layer: h [D, B, P] and c [D, B, H].
     const D = this.numDirections, n = D * req.batch * this.cells[0]!.outputSize, nc = this.stateShape.cellLength(req.batch) / this.numLayers;
     const h = new Float32Array(this.numLayers * n), c = new Float32Array(this.numLayers * nc);
+    const drop = this.trainingMode && this.dropout > 0;
     let inputs = req.inputs;
+    this.masks = [];
     this.layers.forEach((layer, l) => {
       const initial = req.initial === null ? null : stateBlock(req.initial, l, n, nc);
       const r = layer.forwardRequest({ ...req, inputs, initial }, token);
       h.set(r.final.h, l * n);
       c.set(r.final.c, l * nc);
       inputs = r.outputs;
+      // Between layers (not after the last; the final states are never dropped): x_{l+1} = y_l ⊙ m_l.
+      if (drop && l < this.numLayers - 1) {
+        const mask = dropoutMask(this.dropoutRng, this.dropout, new Float32Array(inputs.length));
+        applyMask(inputs, mask);
+        this.masks.push(mask);
+      } else {
+        this.masks.push(null);
+      }
     });
     this.lastBatch = req.batch;
     return { outputs: inputs, final: { h, c } };
@@ -183,6 +243,9 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
       h.set(r.initial.h, l * size);
       c.set(r.initial.c, l * cSize);
       dOutputs = r.dInputs;
+      // dy_{l−1} = dx_l ⊙ m_{l−1}: the forward's mask (its layers still hold that forward's tapes).
+      const mask = l > 0 ? this.masks[l - 1] : null;
+      if (mask) applyMask(dOutputs, mask);
     }
     return { dInputs: dOutputs!, initial: { h, c } };
   }
@@ -233,6 +296,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
   ): {
     inputSize: number; hiddenSize: number; bias: boolean; projSize: number; numLayers: number; bidirectional: boolean; batchFirst: boolean;
+    dropout: number;
   } {
     const sd = checkObject('stateDict', stateDict);
     checkObject(`${who}.fromPyTorch options`, options);
@@ -249,13 +313,14 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
       Object.prototype.hasOwnProperty.call(sd, 'weight_ih_l0_reverse'));
     const sizes = inferCellSizes('stateDict', sd, gateCount, '_l0');
     const batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
-    return { ...sizes, numLayers, bidirectional, batchFirst };
+    const dropout = options.dropout === undefined ? 0 : checkDropout('dropout', options.dropout);
+    return { ...sizes, numLayers, bidirectional, batchFirst, dropout };
   }
 }
 
 
 /**
- * LSTM stack (PyTorch's nn.LSTM: batch_first, proj_size as batchFirst, projSize).
+ * LSTM stack (PyTorch's nn.LSTM: batch_first, proj_size and dropout as batchFirst, projSize and dropout).
  *
  * ```ts
  * const rnn = new LSTM({ inputSize: 8, hiddenSize: 32, numLayers: 2, bidirectional: true, seed: 1 });
@@ -273,8 +338,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
   /** The stack's configuration, a new plain object: `LSTM.fromConfig` builds a stack like it. */
   config(): LSTMConfig {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, projSize } = this;
-    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, projSize };
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize } = this;
+    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize };
   }
 
   /**
@@ -283,8 +348,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
    */
   static fromConfig(config: LSTMConfig): LSTM {
     checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, projSize } = config;
-    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, projSize });
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize } = config;
+    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize });
   }
 
   /**
@@ -320,8 +385,8 @@ export class GRU extends RecurrentStack<GRUState> {
 
   /** The stack's configuration, a new plain object: `GRU.fromConfig` builds a stack like it. */
   config(): GRUConfig {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst } = this;
-    return { kind: GRU.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst };
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout } = this;
+    return { kind: GRU.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout };
   }
 
   /**
@@ -330,8 +395,8 @@ export class GRU extends RecurrentStack<GRUState> {
    */
   static fromConfig(config: GRUConfig): GRU {
     checkConfig(config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst } = config;
-    return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst });
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout } = config;
+    return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout });
   }
 
   /**

@@ -8,6 +8,7 @@
  *
  * The values are those of SequenceRunner.run (or the stack's run) over the same sequence,
  * bitwise: the runner's kernels compute each row of its T·B rows as a one-step tape does.
+ * Streaming is inference: a stack's dropout is never applied (its run in eval mode).
  */
 import type { RecurrentCell } from '../cells/cell.js';
 import type { CellState, StateArrays, StateShape } from '../cells/state.js';

@@ -35,13 +35,13 @@ const moduleCases = [
   },
   {
     name: 'LSTM', make: () => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 5 }),
-    config: { kind: 'LSTM', inputSize: 3, hiddenSize: 4, bias: true, numLayers: 2, bidirectional: true, batchFirst: false, projSize: 0 },
+    config: { kind: 'LSTM', inputSize: 3, hiddenSize: 4, bias: true, numLayers: 2, bidirectional: true, batchFirst: false, dropout: 0, projSize: 0 },
     rebuild: (c: unknown) => LSTM.fromConfig(c as never),
     out: (m: unknown) => (m as LSTM).run(randn(5 * 2 * 3, 1), { batch: 2, lengths: [5, 3] }).outputs,
   },
   {
     name: 'GRU', make: () => new GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, bias: false, seed: 6 }),
-    config: { kind: 'GRU', inputSize: 3, hiddenSize: 4, bias: false, numLayers: 2, bidirectional: false, resetAfter: false, batchFirst: false },
+    config: { kind: 'GRU', inputSize: 3, hiddenSize: 4, bias: false, numLayers: 2, bidirectional: false, resetAfter: false, batchFirst: false, dropout: 0 },
     rebuild: (c: unknown) => GRU.fromConfig(c as never),
     out: (m: unknown) => (m as GRU).run(randn(5 * 2 * 3, 1), { batch: 2 }).outputs,
   },
@@ -194,7 +194,7 @@ describe('the registry', () => {
     expect(() => saveModel({ rnn })).toThrow('parts.rnn.bidirectional: expected a boolean, got 1');
     rnn.config = () => ({ ...good, seed: 3 });
     expect(() => saveModel({ rnn }))
-      .toThrow('parts.rnn.config(): expected only the fields kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, projSize of an LSTM, got also "seed"');
+      .toThrow('parts.rnn.config(): expected only the fields kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize of an LSTM, got also "seed"');
     rnn.config = () => ({ ...good, kind: 'GRU' as never });
     expect(() => saveModel({ rnn })).toThrow('parts.rnn.config().kind: expected "LSTM" (its class\'s kind), got string "GRU"');
     rnn.config = () => null as never;
