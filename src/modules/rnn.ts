@@ -138,7 +138,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
   protected constructor(
     options: StackOptions, who: string,
-    makeCell: (inputSize: number, seed: number, projSize: number) => RecurrentCell<S>,
+    makeCell: (inputSize: number, seed: number, projSize: unknown) => RecurrentCell<S>,
   ) {
     super();
     checkObject(`${who} options`, options);
@@ -155,7 +155,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     const cells: RecurrentCell<S>[] = [];
     const layers: RecurrentModule<S>[] = [];
     // The first cell checks projSize (a GRU's refuses any but 0); layer k > 0 takes D·P inputs.
-    const first = makeCell(this.inputSize, rng.nextUint32(), projSize as number);
+    const first = makeCell(this.inputSize, rng.nextUint32(), projSize);
     this.projSize = first.projSize;
     for (let l = 0; l < this.numLayers; l++) {
       const inputSize = l === 0 ? this.inputSize : this.numDirections * first.outputSize;
@@ -201,7 +201,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   /** @internal */
   forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome {
     // Per layer: h [D, B, P] and c [D, B, H].
-    const D = this.numDirections, n = D * req.batch * this.cells[0]!.outputSize, nc = this.stateShape.cellLength(req.batch) / this.numLayers;
+    const D = this.numDirections, n = D * req.batch * this.cells[0]!.outputSize, nc = this.hasCellState ? D * req.batch * this.hiddenSize : 0;
     const h = new Float32Array(this.numLayers * n), c = new Float32Array(this.numLayers * nc);
     const drop = this.trainingMode && this.dropout > 0;
     let inputs = req.inputs;
@@ -234,7 +234,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   backwardRequest(up: BackwardRequest, token: ForwardToken): BackwardOutcome {
     // State elements per layer: h [D, B, P], c [D, B, H].
     const size = this.numDirections * this.lastBatch * this.cells[0]!.outputSize;
-    const cSize = this.stateShape.cellLength(this.lastBatch) / this.numLayers;
+    const cSize = this.hasCellState ? this.numDirections * this.lastBatch * this.hiddenSize : 0;
     const h = new Float32Array(this.numLayers * size), c = new Float32Array(this.numLayers * cSize);
     const block = (a: Float32Array | null, l: number, k: number): Float32Array | null => (a === null ? null : a.subarray(l * k, (l + 1) * k));
     let dOutputs = up.dOutputs;
@@ -330,7 +330,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 export class LSTM extends RecurrentStack<LSTMState> {
   constructor(options: LSTMStackOptions) {
     super(options, 'LSTM', (inputSize, seed, projSize) =>
-      new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, projSize }));
+      new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, projSize: projSize as number }));
   }
 
   /** The kind saved models store for this class. */
@@ -368,7 +368,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
 /**
  * GRU stack. `resetAfter: false` (default) applies the reset before the recurrent product; `GRU.fromPyTorch` builds the
- * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does.
+ * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does. batchFirst and dropout
+ * as nn.GRU's batch_first and dropout; no projSize (nn.GRU has no proj_size).
  */
 export class GRU extends RecurrentStack<GRUState> {
   readonly resetAfter: boolean;
@@ -376,6 +377,7 @@ export class GRU extends RecurrentStack<GRUState> {
   constructor(options: GRUStackOptions) {
     const resetAfter = checkOptionalBoolean('resetAfter', (options as GRUStackOptions | undefined)?.resetAfter, false);
     super(options, 'GRU', (inputSize, seed, projSize) =>
+      // A GRUCell refuses a projSize other than 0 (PyTorch's nn.GRU has none), naming it.
       new GRUCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, resetAfter, projSize } as GRUCellOptions));
     this.resetAfter = resetAfter;
   }
