@@ -148,7 +148,8 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     this.bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional, false);
     this.bias = checkOptionalBoolean('bias', options.bias, true);
     this.batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
-    this.dropout = options.dropout === undefined ? 0 : checkDropout('dropout', options.dropout);
+    const dropout = options.dropout;   // read once: a getter is not asked twice
+    this.dropout = dropout === undefined ? 0 : checkDropout('dropout', dropout);
     this.numDirections = this.bidirectional ? 2 : 1;
     const projSize = (options as LSTMStackOptions).projSize;
     const rng = new Random(options.seed ?? 0);
@@ -313,7 +314,8 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
       Object.prototype.hasOwnProperty.call(sd, 'weight_ih_l0_reverse'));
     const sizes = inferCellSizes('stateDict', sd, gateCount, '_l0');
     const batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
-    const dropout = options.dropout === undefined ? 0 : checkDropout('dropout', options.dropout);
+    const p = options.dropout;
+    const dropout = p === undefined ? 0 : checkDropout('dropout', p);
     return { ...sizes, numLayers, bidirectional, batchFirst, dropout };
   }
 }

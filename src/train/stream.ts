@@ -67,7 +67,7 @@ export class StreamingRunner<S extends CellState> {
   readonly hasCellState: boolean;
   /** One one-step tape per layer: h[0] (c[0]) hold the current state between steps. */
   private readonly tapes: CellTape[];
-  /** Per layer, the view tape.h[0] [B, H]: the layer's current hidden state (the next layer's input). */
+  /** Per layer, the view tape.h[0] [B, P] (P = projSize, else H): the layer's current hidden state (the next layer's input). */
   private readonly hViews: Float32Array[];
   private readonly shape: StateShape;
   private readonly start: StateArrays;

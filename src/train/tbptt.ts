@@ -11,7 +11,8 @@
  * Shapes: a chunk is time-major [T, B, I], or [B, T, I] with batchFirst (T may change from chunk
  * to chunk, B is fixed); the
  * carried state is h (and c for LSTM), each [L, B, H] with L = 1 for a cell or runner and
- * L = numLayers for a stack (unidirectional only: a reverse direction needs the whole stream).
+ * L = numLayers for a stack (unidirectional only: a reverse direction needs the whole stream);
+ * with an LSTM's projSize P, h and the outputs have P features instead of H.
  */
 import type { RecurrentCell } from '../cells/cell.js';
 import type { CellState, StateArrays, StateShape } from '../cells/state.js';
