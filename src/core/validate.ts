@@ -197,10 +197,13 @@ export function checkLengths(v: unknown, steps: number, batch: number): Int32Arr
 /**
  * Throws unless `config` is an object whose `kind` is `kind` and which holds every field named
  * (the argument of a class's static fromConfig; the constructor then checks each field's value).
- * Returns a snapshot of those own fields, read once: use it, not `config`.
+ * Returns a snapshot of those own fields and of the `optional` ones, read once: use it, not
+ * `config`.
  */
-export function checkConfig(config: unknown, kind: string, fields: readonly string[]): Record<string, unknown> {
-  const c = snapshot('config', config, ['kind', ...fields]);
+export function checkConfig(
+  config: unknown, kind: string, fields: readonly string[], optional: readonly string[] = [],
+): Record<string, unknown> {
+  const c = snapshot('config', config, ['kind', ...fields, ...optional]);
   if (c.kind !== kind) throw new RangeError(`config.kind: expected "${kind}", got ${describe(c.kind)}`);
   for (const f of fields) {
     if (c[f] === undefined) throw new TypeError(`config.${f}: expected a value (the ${kind} configuration's), got undefined`);

@@ -88,6 +88,11 @@ export interface KindEntry {
   readonly role: 'module' | 'optimizer';
   /** The configuration's fields (besides `kind`) and their types, in file order. */
   readonly fields: Readonly<Record<string, FieldType>>;
+  /**
+   * Values of fields added after the first file format, for saved configurations that lack them
+   * (a file written before the field existed loads as what it was: e.g. batchFirst false).
+   */
+  readonly defaults: Readonly<Record<string, boolean | number>>;
   /** Fields a load restores into the live part (lr, step) instead of checking them against it. */
   readonly restored: readonly string[];
   /** The live part's configuration, unchecked (the class's config(); custom parts: from the state). */
@@ -120,9 +125,11 @@ type OptimizerConfigOf<O extends Optimizer & { config(): { kind: string; lr: num
 
 function moduleKind<C extends { kind: string }, M extends BuiltModule & { config(): C }>(
   cls: ModuleClass<C, M>, fields: Schema<C>, shapes: (config: C) => Record<string, number[]>,
+  defaults: Partial<Omit<C, 'kind'>> = {},
 ): KindEntry {
   return {
     kind: cls.kind as PartKind, cls, role: 'module', fields: fields as Record<string, FieldType>, restored: [],
+    defaults: defaults as Record<string, boolean | number>,
     read: (part) => (part as M).config(),
     build: (config) => cls.fromConfig(config as unknown as C),
     shapes: (config) => shapes(config as unknown as C),
@@ -132,12 +139,15 @@ function moduleKind<C extends { kind: string }, M extends BuiltModule & { config
 }
 
 /** The PyTorch shapes of a cell (gateCount G) or a stack of them, from a checked configuration. */
-function recurrentShapes(G: number, c: { inputSize: number; hiddenSize: number; bias: boolean; numLayers?: number; bidirectional?: boolean }): Record<string, number[]> {
+function recurrentShapes(
+  G: number, c: { inputSize: number; hiddenSize: number; bias: boolean; numLayers?: number; bidirectional?: boolean; projSize?: number },
+): Record<string, number[]> {
   const L = c.numLayers ?? 0, D = c.bidirectional === true ? 2 : 1, out: Record<string, number[]> = {};
-  const cell = (inputSize: number): CellLayout => ({ inputSize, hiddenSize: c.hiddenSize, gateCount: G, bias: c.bias, negatedRows: null });
+  const projSize = c.projSize ?? 0, P = projSize > 0 ? projSize : c.hiddenSize;   // layer k > 0 reads D·P features
+  const cell = (inputSize: number): CellLayout => ({ inputSize, hiddenSize: c.hiddenSize, gateCount: G, bias: c.bias, projSize, negatedRows: null });
   if (c.numLayers === undefined) return cellShapes(cell(c.inputSize), '');
   for (let l = 0; l < L; l++) {
-    for (let d = 0; d < D; d++) Object.assign(out, cellShapes(cell(l === 0 ? c.inputSize : D * c.hiddenSize), `_l${l}${d === 1 ? '_reverse' : ''}`));
+    for (let d = 0; d < D; d++) Object.assign(out, cellShapes(cell(l === 0 ? c.inputSize : D * P), `_l${l}${d === 1 ? '_reverse' : ''}`));
   }
   return out;
 }
@@ -146,7 +156,7 @@ function optimizerKind<O extends Optimizer & { config(): { kind: string; lr: num
   cls: { readonly kind: OptimizerConfigOf<O>['kind']; readonly prototype: O }, fields: Schema<OptimizerConfigOf<O>>,
 ): KindEntry {
   return {
-    kind: cls.kind as PartKind, cls, role: 'optimizer', fields: fields as Record<string, FieldType>, restored: ['lr', 'step'],
+    kind: cls.kind as PartKind, cls, role: 'optimizer', fields: fields as Record<string, FieldType>, restored: ['lr', 'step'], defaults: {},
     read: (part) => (part as O).config(),
     build: null,
     shapes: null,
@@ -159,27 +169,30 @@ function optimizerKind<O extends Optimizer & { config(): { kind: string; lr: num
 }
 
 const CELL = { inputSize: 'int', hiddenSize: 'int', bias: 'bool' } as const;
-const STACK = { ...CELL, numLayers: 'int', bidirectional: 'bool' } as const;
+const STACK = { ...CELL, numLayers: 'int', bidirectional: 'bool', batchFirst: 'bool', dropout: 'number' } as const;
+/** The fields later than the first format, and what a file without them means. */
+const STACK_DEFAULTS = { batchFirst: false, dropout: 0 } as const;
+const PROJ_DEFAULTS = { projSize: 0 } as const;
 
 /** A part of another class whose stateDict() is a record of tensors. */
 const CUSTOM_MODULE: KindEntry = {
-  kind: 'module', cls: null, role: 'module', fields: {}, restored: [],
+  kind: 'module', cls: null, role: 'module', fields: {}, restored: [], defaults: {},
   read: () => ({ kind: 'module' }), build: null, shapes: null, checkRestored: () => {}, applyRestored: () => {},
 };
 
 /** A part of another class whose stateDict() is `{ step, tensors }`. */
 const CUSTOM_OPTIMIZER: KindEntry = {
-  kind: 'optimizer', cls: null, role: 'optimizer', fields: { step: 'int' }, restored: ['step'],
+  kind: 'optimizer', cls: null, role: 'optimizer', fields: { step: 'int' }, restored: ['step'], defaults: {},
   read: (_, state) => ({ kind: 'optimizer', step: (state as OptimizerState).step }), build: null, shapes: null,
   checkRestored: () => {}, applyRestored: () => {},
 };
 
 /** Every kind, in the order messages list them. */
 const KINDS: readonly KindEntry[] = [
-  moduleKind(LSTMCell, CELL, (c) => recurrentShapes(4, c)),
+  moduleKind(LSTMCell, { ...CELL, projSize: 'int' }, (c) => recurrentShapes(4, c), PROJ_DEFAULTS),
   moduleKind(GRUCell, { ...CELL, resetAfter: 'bool' }, (c) => recurrentShapes(3, c)),
-  moduleKind(LSTM, STACK, (c) => recurrentShapes(4, c)),
-  moduleKind(GRU, { ...STACK, resetAfter: 'bool' }, (c) => recurrentShapes(3, c)),
+  moduleKind(LSTM, { ...STACK, projSize: 'int' }, (c) => recurrentShapes(4, c), { ...STACK_DEFAULTS, ...PROJ_DEFAULTS }),
+  moduleKind(GRU, { ...STACK, resetAfter: 'bool' }, (c) => recurrentShapes(3, c), STACK_DEFAULTS),
   moduleKind(Linear, { inFeatures: 'int', outFeatures: 'int', bias: 'bool' },
     (c): Record<string, number[]> => (c.bias ? { weight: [c.outFeatures, c.inFeatures], bias: [c.outFeatures] } : { weight: [c.outFeatures, c.inFeatures] })),
   optimizerKind(SGD, { lr: 'number', momentum: 'number', nesterov: 'bool', weightDecay: 'number', dampening: 'number', step: 'int' }),
@@ -272,7 +285,8 @@ export function parseConfig(where: string, v: unknown): PartConfig {
 function checkedCopy(where: string, entry: KindEntry, c: Record<string, unknown>): PartConfig {
   const out: Record<string, unknown> = { kind: entry.kind };
   for (const [field, type] of Object.entries(entry.fields)) {
-    const x = ownValue(c, field);   // own keys only, read once
+    const given = ownValue(c, field);   // own keys only, read once
+    const x = given === undefined && Object.prototype.hasOwnProperty.call(entry.defaults, field) ? entry.defaults[field] : given;
     const ok = type === 'bool' ? typeof x === 'boolean'
       : type === 'int' ? Number.isSafeInteger(x) && (x as number) >= 0
         : typeof x === 'number' && Number.isFinite(x);
@@ -286,6 +300,20 @@ function checkedCopy(where: string, entry: KindEntry, c: Record<string, unknown>
       throw new RangeError(`${where}.${field}: expected a non-negative integer at most ${max} (the limit), got ${x as number}`);
     }
     out[field] = x;
+  }
+  return out as unknown as PartConfig;
+}
+
+/**
+ * A checked configuration as files store it: a field added after format version 1 is left out
+ * when it holds the value its absence means (parseConfig puts it back), so the file of a model
+ * that does not use the newer options is byte for byte a version 1 file, which older readers load.
+ */
+export function storedConfig(config: PartConfig): PartConfig {
+  const defaults = entryOfKind(config.kind).defaults;
+  const out: Record<string, unknown> = {};
+  for (const [field, v] of Object.entries(config)) {
+    if (!(Object.prototype.hasOwnProperty.call(defaults, field) && Object.is(defaults[field], v))) out[field] = v;
   }
   return out as unknown as PartConfig;
 }

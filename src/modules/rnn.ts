@@ -4,15 +4,16 @@
  * layer → stack, as in PyTorch's RNN.cpp). Layer k > 0 takes the D·H outputs of layer k − 1;
  * the stack is a loop over its layers.
  *
- * Shapes (D = 2 when bidirectional, else 1; L = numLayers):
- *   inputs [T, B, I], outputs [T, B, D·H] (forward direction's H features, then the reverse's);
- *   states h (and c) [L·D, B, H], layer-major, forward direction before reverse (PyTorch's).
+ * Shapes (D = 2 when bidirectional, else 1; L = numLayers; P = projSize when set, else H):
+ *   inputs [T, B, I], outputs [T, B, D·P] (forward direction's P features, then the reverse's);
+ *   states h [L·D, B, P] and c [L·D, B, H], layer-major, forward direction before reverse
+ *   (PyTorch's). Layer k > 0 takes D·P inputs.
  *
  * Variable lengths follow PyTorch's packed sequences: entry b runs steps 0..lengths[b]−1, the
  * reverse direction starts at the entry's own last step, outputs past the length are zero, the
  * final state is each entry's state after its own last step, and padding is inert.
  */
-import { GRUCell } from '../cells/gru.js';
+import { GRUCell, type GRUCellOptions } from '../cells/gru.js';
 import { LSTMCell } from '../cells/lstm.js';
 import type { RecurrentCell } from '../cells/cell.js';
 import { stateBlock, type CellState, type GRUState, type LSTMState } from '../cells/state.js';
@@ -23,6 +24,7 @@ import {
 } from '../layers/module.js';
 import { SequenceRunner } from '../layers/sequence-runner.js';
 import { Random } from '../core/random.js';
+import { applyMask, checkDropout, dropoutMask } from '../nn/dropout.js';
 import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { readTensorDict, snapshotTensorDict, type TensorInput } from '../core/tensor-input.js';
@@ -44,6 +46,27 @@ export interface StackOptions {
   bias?: boolean;
   /** Seed of the deterministic initialiser (default 0). */
   seed?: number;
+  /**
+   * Sequences (inputs, outputs, dOutputs, dInputs) are [B, T, F], as PyTorch's batch_first=True
+   * (default false: time-major [T, B, F]). States stay [L·D, B, H] either way, as in PyTorch.
+   */
+  batchFirst?: boolean;
+  /**
+   * PyTorch's dropout: the probability p in [0, 1) of zeroing each output element of every layer
+   * but the last before the next layer reads it, in training mode only (see `train()`); kept
+   * elements are scaled by 1/(1 − p). Default 0 (none); no effect with one layer.
+   */
+  dropout?: number;
+}
+
+/** Options of `new LSTM(...)`. */
+export interface LSTMStackOptions extends StackOptions {
+  /**
+   * PyTorch's proj_size P, an integer in 1..hiddenSize−1 (0 or omitted: none): every cell
+   * projects its output to P features (see LSTMCellOptions.projSize), so h and the outputs have
+   * P features per direction and c keeps H.
+   */
+  projSize?: number;
 }
 
 /** Options of `new GRU(...)`. */
@@ -55,17 +78,23 @@ export interface GRUStackOptions extends StackOptions {
 /** An LSTM stack's configuration: what `config()` returns and a saved model stores. */
 export interface LSTMConfig {
   kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean;
+  batchFirst: boolean; dropout: number; projSize: number;
 }
 
 /** A GRU stack's configuration: what `config()` returns and a saved model stores. */
 export interface GRUConfig {
   kind: 'GRU'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; resetAfter: boolean;
+  batchFirst: boolean; dropout: number;
 }
 
 /** Options of `LSTM.fromPyTorch` / `GRU.fromPyTorch`; inferred from the keys when omitted. */
 export interface FromPyTorchOptions {
   numLayers?: number;
   bidirectional?: boolean;
+  /** As StackOptions.batchFirst (PyTorch's batch_first is not in a state dict; default false). */
+  batchFirst?: boolean;
+  /** As StackOptions.dropout (not in a state dict either; default 0). */
+  dropout?: number;
 }
 
 /** Options of a stack's `run` and `forward` (the module interface's RunOptions). */
@@ -87,55 +116,119 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   readonly numDirections: number;
   readonly bias: boolean;
   readonly hasCellState: boolean;
+  readonly batchFirst: boolean;
+  /** The LSTM's projection size P (0: none; a GRU's is 0). */
+  readonly projSize: number;
+  /** Dropout probability p between layers (0: none); applied in training mode only. */
+  readonly dropout: number;
   /** The cells, index layer·D + direction (direction 1 = reverse). */
   readonly cells: readonly RecurrentCell<S>[];
   /** The layers, first to last: SequenceRunners, or BidirectionalLayers when bidirectional. */
   readonly layers: readonly RecurrentModule<S>[];
   /** Batch of the last forward, for backward. */
   private lastBatch = 0;
+  /** Training mode (default true, as PyTorch's modules): dropout is applied. */
+  private trainingMode = true;
+  /** The generator of the dropout masks: the initialiser's, continued (see manualSeed). */
+  private dropoutRng: Random;
+  /**
+   * The last forward's dropout masks [T, B, D·P] per layer but the last (null: none applied),
+   * which its backward multiplies by again.
+   */
+  private masks: (Float32Array | null)[] = [];
 
   protected constructor(
     options: StackOptions, who: string, gateCount: number,
-    makeCell: (inputSize: number, hiddenSize: number, bias: boolean, seed: number) => RecurrentCell<S>,
+    makeCell: (inputSize: number, hiddenSize: number, bias: boolean, seed: number, projSize: unknown) => RecurrentCell<S>,
   ) {
     super();
     // Read once: the values checked are the values used.
-    const o = snapshot(`${who} options`, options, ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias', 'seed']);
+    const o = snapshot(`${who} options`, options,
+      ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias', 'seed', 'batchFirst', 'dropout', 'projSize']);
     this.inputSize = checkSize('inputSize', o.inputSize);
     this.hiddenSize = checkSize('hiddenSize', o.hiddenSize);
     this.numLayers = checkSize('numLayers', o.numLayers === undefined ? 1 : o.numLayers, MAX_LAYERS);
     this.bidirectional = checkOptionalBoolean('bidirectional', o.bidirectional, false);
     this.bias = checkOptionalBoolean('bias', o.bias, true);
+    this.batchFirst = checkOptionalBoolean('batchFirst', o.batchFirst, false);
+    this.dropout = o.dropout === undefined ? 0 : checkDropout('dropout', o.dropout);
     this.numDirections = this.bidirectional ? 2 : 1;
+    const projSize = o.projSize;
     const rng = new Random((o.seed === undefined ? 0 : o.seed) as number);
-    // Every cell's parameters and gradients, checked before the first is allocated.
+    // Every cell's parameters and gradients, checked before the first is allocated (P: the
+    // projection when it is a valid one; the first cell refuses any other).
     const H = this.hiddenSize, D = this.numDirections, GH = gateCount * H;
-    const perCell = (inputSize: number): number => 2 * GH * (inputSize + H + 2);
-    checkFloat32Bytes(`${who} parameters and gradients`, D * (perCell(this.inputSize) + (this.numLayers - 1) * perCell(D * H)));
+    const P = typeof projSize === 'number' && Number.isInteger(projSize) && projSize > 0 && projSize < H ? projSize : H;
+    const perCell = (inputSize: number): number => 2 * (GH * (inputSize + P + 2) + (P !== H ? P * H : 0));
+    checkFloat32Bytes(`${who} parameters and gradients`, D * (perCell(this.inputSize) + (this.numLayers - 1) * perCell(D * P)));
     const cells: RecurrentCell<S>[] = [];
     const layers: RecurrentModule<S>[] = [];
+    // The first cell checks projSize (a GRU's refuses any but 0); layer k > 0 takes D·P inputs.
+    const first = makeCell(this.inputSize, H, this.bias, rng.nextUint32(), projSize);
+    this.projSize = first.projSize;
     for (let l = 0; l < this.numLayers; l++) {
-      const inputSize = l === 0 ? this.inputSize : D * H;
-      const own = Array.from({ length: D }, () => makeCell(inputSize, H, this.bias, rng.nextUint32()));
+      const inputSize = l === 0 ? this.inputSize : D * first.outputSize;
+      const own = Array.from({ length: D },
+        (_, d) => (l === 0 && d === 0 ? first : makeCell(inputSize, H, this.bias, rng.nextUint32(), this.projSize)));
       cells.push(...own);
       layers.push(own.length === 2 ? new BidirectionalLayer(own[0]!, own[1]!) : new SequenceRunner(own[0]!));
     }
     this.cells = cells;
     this.layers = layers;
     this.hasCellState = cells[0]!.hasCellState;
+    this.dropoutRng = rng;
+  }
+
+  /** Training mode (true by default, as in PyTorch): dropout between layers is active in run and forward alike. */
+  get training(): boolean {
+    return this.trainingMode;
+  }
+
+  /**
+   * Sets training mode (PyTorch's `module.train(mode)`): with `dropout` > 0, masks are drawn for
+   * every run and forward while it is on. Returns this.
+   */
+  train(mode = true): this {
+    this.trainingMode = checkOptionalBoolean('mode', mode, true);
+    return this;
+  }
+
+  /** Evaluation mode (PyTorch's `module.eval()`): no dropout, deterministic outputs. Returns this. */
+  eval(): this {
+    this.trainingMode = false;
+    return this;
+  }
+
+  /**
+   * Restarts the dropout masks' generator from `seed`: the masks that follow are a function of the
+   * seed alone (e.g. the same masks for every evaluation of a gradient check).
+   */
+  manualSeed(seed: number): void {
+    this.dropoutRng = new Random(seed);
   }
 
   /** @internal */
   forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome {
-    const D = this.numDirections, n = req.batch * this.hiddenSize;
-    const h = new Float32Array(this.numLayers * D * n), c = new Float32Array(this.hasCellState ? h.length : 0);
+    // Per layer: h [D, B, P] and c [D, B, H].
+    const D = this.numDirections, n = D * req.batch * this.cells[0]!.outputSize, nc = this.hasCellState ? D * req.batch * this.hiddenSize : 0;
+    const h = new Float32Array(this.numLayers * n), c = new Float32Array(this.numLayers * nc);
+    const drop = this.trainingMode && this.dropout > 0;
     let inputs = req.inputs;
+    this.masks = [];
     this.layers.forEach((layer, l) => {
-      const initial = req.initial === null ? null : stateBlock(req.initial, l, D * n);
+      const initial = req.initial === null ? null : stateBlock(req.initial, l, n, nc);
       const r = layer.forwardRequest({ ...req, inputs, initial }, token);
-      h.set(r.final.h, l * D * n);
-      if (this.hasCellState) c.set(r.final.c, l * D * n);
+      h.set(r.final.h, l * n);
+      c.set(r.final.c, l * nc);
       inputs = r.outputs;
+      // Between layers (not after the last; the final states are never dropped): x_{l+1} = y_l ⊙ m_l.
+      if (drop && l < this.numLayers - 1) {
+        const mask = dropoutMask(this.dropoutRng, this.dropout, new Float32Array(inputs.length));
+        applyMask(inputs, mask);
+        this.masks.push(mask);
+      } else {
+        this.masks.push(null);
+      }
     });
     this.lastBatch = req.batch;
     return { outputs: inputs, final: { h, c } };
@@ -148,28 +241,33 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
   /** @internal */
   backwardRequest(up: BackwardRequest, token: ForwardToken): BackwardOutcome {
-    const size = this.numDirections * this.lastBatch * this.hiddenSize;   // state elements per layer
-    const h = new Float32Array(this.numLayers * size), c = new Float32Array(this.hasCellState ? h.length : 0);
-    const block = (a: Float32Array | null, l: number): Float32Array | null => (a === null ? null : a.subarray(l * size, (l + 1) * size));
+    // State elements per layer: h [D, B, P], c [D, B, H].
+    const size = this.numDirections * this.lastBatch * this.cells[0]!.outputSize;
+    const cSize = this.hasCellState ? this.numDirections * this.lastBatch * this.hiddenSize : 0;
+    const h = new Float32Array(this.numLayers * size), c = new Float32Array(this.numLayers * cSize);
+    const block = (a: Float32Array | null, l: number, k: number): Float32Array | null => (a === null ? null : a.subarray(l * k, (l + 1) * k));
     let dOutputs = up.dOutputs;
     for (let l = this.numLayers - 1; l >= 0; l--) {
-      const r = this.layers[l]!.backwardRequest({ dOutputs, dh: block(up.dh, l), dc: block(up.dc, l) }, token);
+      const r = this.layers[l]!.backwardRequest({ dOutputs, dh: block(up.dh, l, size), dc: block(up.dc, l, cSize) }, token);
       h.set(r.initial.h, l * size);
-      if (this.hasCellState) c.set(r.initial.c, l * size);
+      c.set(r.initial.c, l * cSize);
       dOutputs = r.dInputs;
+      // dy_{l−1} = dx_l ⊙ m_{l−1}: the forward's mask (its layers still hold that forward's tapes).
+      const mask = l > 0 ? this.masks[l - 1] : null;
+      if (mask) applyMask(dOutputs, mask);
     }
     return { dInputs: dOutputs!, initial: { h, c } };
   }
 
   /**
-   * Every parameter with its gradient, named `l{layer}{_reverse}.{weightIh|weightHh|biasIh|biasHh}`
+   * Every parameter with its gradient, named `l{layer}{_reverse}.{weightIh|weightHh|biasIh|biasHh|weightHr}`
    * (values in this library's convention; see stateDict() for PyTorch's).
    */
   parameters(): Parameter[] {
     return this.cells.flatMap((c, k) => c.parameters().map((p) => ({ ...p, name: `${this.suffix(k).slice(1)}.${p.name}` })));
   }
 
-  /** Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ...) and conventions. New arrays. */
+  /** Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ..., weight_hr_l0 with projSize) and conventions. New arrays. */
   stateDict(): Record<string, Tensor> {
     return cellsToPyTorch(this.cells, this.suffixes(), 'params');
   }
@@ -200,13 +298,17 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
   /**
    * numLayers and directions for fromPyTorch: from the options, else from the keys
-   * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes from layer 0's shapes.
+   * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes (projSize from
+   * weight_hr_l0) from layer 0's shapes.
    */
   protected static layoutFromKeys(
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
-  ): { inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean } {
+  ): {
+    inputSize: number; hiddenSize: number; bias: boolean; projSize: number; numLayers: number; bidirectional: boolean; batchFirst: boolean;
+    dropout: number;
+  } {
     const sd = checkObject('stateDict', stateDict);
-    const o = snapshot(`${who}.fromPyTorch options`, options, ['numLayers', 'bidirectional']);
+    const o = snapshot(`${who}.fromPyTorch options`, options, ['numLayers', 'bidirectional', 'batchFirst', 'dropout']);
     let L = o.numLayers;
     if (L === undefined) {
       // Count own keys only, once and up to MAX_LAYERS: a dict (a Proxy included) cannot make
@@ -220,22 +322,25 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     const numLayers = checkSize('numLayers', L, MAX_LAYERS);
     const bidirectional = checkOptionalBoolean('bidirectional', o.bidirectional, hasOwn(sd, 'weight_ih_l0_reverse'));
     const sizes = inferCellSizes('stateDict', sd, gateCount, '_l0');
-    // Every key and shape against the layout, before anything is built (all or nothing).
-    const D = bidirectional ? 2 : 1, shapes: Record<string, number[]> = {};
+    const batchFirst = checkOptionalBoolean('batchFirst', o.batchFirst, false);
+    const dropout = o.dropout === undefined ? 0 : checkDropout('dropout', o.dropout);
+    // Every key and shape against the layout, before anything is built (all or nothing); layer
+    // k > 0 reads D·P features.
+    const D = bidirectional ? 2 : 1, P = sizes.projSize > 0 ? sizes.projSize : sizes.hiddenSize, shapes: Record<string, number[]> = {};
     for (let l = 0; l < numLayers; l++) {
       for (let d = 0; d < D; d++) {
-        const layout = { ...sizes, inputSize: l === 0 ? sizes.inputSize : D * sizes.hiddenSize, gateCount, negatedRows: null };
+        const layout = { ...sizes, inputSize: l === 0 ? sizes.inputSize : D * P, gateCount, negatedRows: null };
         Object.assign(shapes, cellShapes(layout, `_l${l}${d === 1 ? '_reverse' : ''}`));
       }
     }
     readTensorDict('stateDict', sd, shapes);
-    return { ...sizes, numLayers, bidirectional };
+    return { ...sizes, numLayers, bidirectional, batchFirst, dropout };
   }
 }
 
 
 /**
- * LSTM stack (PyTorch's nn.LSTM, time-major, no dropout).
+ * LSTM stack (PyTorch's nn.LSTM: batch_first, proj_size and dropout as batchFirst, projSize and dropout).
  *
  * ```ts
  * const rnn = new LSTM({ inputSize: 8, hiddenSize: 32, numLayers: 2, bidirectional: true, seed: 1 });
@@ -243,8 +348,9 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
  * ```
  */
 export class LSTM extends RecurrentStack<LSTMState> {
-  constructor(options: StackOptions) {
-    super(options, 'LSTM', 4, (inputSize, hiddenSize, bias, seed) => new LSTMCell({ inputSize, hiddenSize, bias, seed }));
+  constructor(options: LSTMStackOptions) {
+    super(options, 'LSTM', 4, (inputSize, hiddenSize, bias, seed, projSize) =>
+      new LSTMCell({ inputSize, hiddenSize, bias, seed, projSize: projSize as number }));
   }
 
   /** The kind saved models store for this class. */
@@ -252,8 +358,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
   /** The stack's configuration, a new plain object: `LSTM.fromConfig` builds a stack like it. */
   config(): LSTMConfig {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = this;
-    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional };
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize } = this;
+    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize };
   }
 
   /**
@@ -261,14 +367,17 @@ export class LSTM extends RecurrentStack<LSTMState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: LSTMConfig): LSTM {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']) as unknown as typeof config;
-    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional });
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize } = checkConfig(
+      config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional'], ['batchFirst', 'dropout', 'projSize'],
+    ) as unknown as typeof config;
+    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize });
   }
 
   /**
    * An LSTM with the weights of a PyTorch nn.LSTM state dict (keys weight_ih_l0, weight_hh_l0,
-   * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction). Sizes come from the
-   * shapes; numLayers and bidirectional from the keys unless given. All or nothing.
+   * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction; weight_hr_l0, ... with
+   * proj_size). Sizes and projSize come from the shapes; numLayers and bidirectional from the
+   * keys unless given. All or nothing.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): LSTM {
     const sd = snapshotTensorDict('stateDict', stateDict);   // read once
@@ -281,14 +390,17 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
 /**
  * GRU stack. `resetAfter: false` (default) applies the reset before the recurrent product; `GRU.fromPyTorch` builds the
- * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does.
+ * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does. batchFirst and dropout
+ * as nn.GRU's batch_first and dropout; no projSize (nn.GRU has no proj_size).
  */
 export class GRU extends RecurrentStack<GRUState> {
   readonly resetAfter: boolean;
 
   constructor(options: GRUStackOptions) {
     const resetAfter = checkOptionalBoolean('resetAfter', snapshot('GRU options', options, ['resetAfter']).resetAfter, false);
-    super(options, 'GRU', 3, (inputSize, hiddenSize, bias, seed) => new GRUCell({ inputSize, hiddenSize, bias, seed, resetAfter }));
+    super(options, 'GRU', 3, (inputSize, hiddenSize, bias, seed, projSize) =>
+      // A GRUCell refuses a projSize other than 0 (PyTorch's nn.GRU has none), naming it.
+      new GRUCell({ inputSize, hiddenSize, bias, seed, resetAfter, projSize } as GRUCellOptions));
     this.resetAfter = resetAfter;
   }
 
@@ -297,8 +409,8 @@ export class GRU extends RecurrentStack<GRUState> {
 
   /** The stack's configuration, a new plain object: `GRU.fromConfig` builds a stack like it. */
   config(): GRUConfig {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = this;
-    return { kind: GRU.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter };
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout } = this;
+    return { kind: GRU.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout };
   }
 
   /**
@@ -306,8 +418,10 @@ export class GRU extends RecurrentStack<GRUState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: GRUConfig): GRU {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = checkConfig(config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter']) as unknown as typeof config;
-    return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter });
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout } = checkConfig(
+      config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter'], ['batchFirst', 'dropout'],
+    ) as unknown as typeof config;
+    return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout });
   }
 
   /**

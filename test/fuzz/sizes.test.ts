@@ -33,6 +33,9 @@ describe('sizes: constructors', () => {
       ['inFeatures', (v) => new Linear({ inFeatures: v as number, outFeatures: 2 })],
       ['outFeatures', (v) => new Linear({ inFeatures: 2, outFeatures: v as number })],
       ['batch', (v) => new LSTMCell({ inputSize: 2, hiddenSize: 2 }).initialState(v as number)],
+      ['projSize', (v) => new LSTM({ inputSize: 2, hiddenSize: 4, projSize: v as number })],
+      ['projSize', (v) => new LSTMCell({ inputSize: 2, hiddenSize: 4, projSize: v as number })],
+      ['dropout', (v) => new GRU({ inputSize: 2, hiddenSize: 4, numLayers: 2, dropout: v as number })],
       ['batch', (v) => new StreamingRunner(new GRUCell({ inputSize: 2, hiddenSize: 2 }), { batch: v as number })],
       ['batch', (v) => new TruncatedBPTT(new LSTMCell({ inputSize: 2, hiddenSize: 2 }), { batch: v as number })],
       ['batch', (v) => new SequenceRunner(new LSTMCell({ inputSize: 2, hiddenSize: 2 })).run(new Float32Array(4), { batch: v as number })],
@@ -42,6 +45,7 @@ describe('sizes: constructors', () => {
         if (name === 'numLayers' && v === undefined) continue;
         const ok = typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 2 ** 31 && (name !== 'batch' || v === 1);
         if (ok && v !== 2 ** 31 && v !== 1e9) continue;
+        if ((name === 'projSize' || name === 'dropout') && v === 0) continue;   // 0: none
         expectLibraryError(() => make(v), name);
       }
     }
