@@ -45,7 +45,7 @@ describe('all or nothing', () => {
     const before = fingerprint(target);
     const bad = structuredClone(savedJSON);
     bad.parts.opt.lr = -1;
-    expectLibraryError(() => loadModel(JSON.stringify(bad), target), 'lr');
+    expectLibraryError(() => loadModel(JSON.stringify(bad), target), 'model.parts.opt.lr');
     expect(fingerprint(target)).toBe(before);
     expect(target.opt.stepCount).toBe(4);
     // The same through safetensors: the configuration lives in the metadata.
@@ -54,7 +54,7 @@ describe('all or nothing', () => {
     parts.opt.lr = -1;
     head.__metadata__.parts = JSON.stringify(parts);
     const rebuilt = rewriteHeader(savedBytes, head);
-    expectLibraryError(() => loadModelSafetensors(rebuilt, target), 'lr');
+    expectLibraryError(() => loadModelSafetensors(rebuilt, target), 'model.parts.opt.lr');
     expect(fingerprint(target)).toBe(before);
   });
 
