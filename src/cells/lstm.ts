@@ -19,9 +19,8 @@ import { RecurrentCell, type CellOptions } from './cell.js';
 import type { LSTMState } from './state.js';
 import type { CellTape } from './tape.js';
 import { gemmW } from './weights.js';
-import { checkObject } from '../core/validate.js';
-import type { TensorInput } from '../core/tensor-input.js';
 import { inferCellSizes } from './pytorch.js';
+import { prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type TensorInput } from '../core/tensor-input.js';
 
 /** Options of `new LSTMCell(...)`. */
 export type LSTMCellOptions = CellOptions;
@@ -64,12 +63,14 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
   /**
    * An LSTMCell holding the weights of a PyTorch `nn.LSTMCell` state dict (keys weight_ih
    * [4H, I], weight_hh [4H, H], bias_ih, bias_hh [4H]; sizes come from the shapes, biases from
-   * their presence). Gate order and equations are PyTorch's own: nothing is converted.
+   * their presence), read after `options.prefix` when given (other keys are ignored). Gate order
+   * and equations are PyTorch's own: nothing is converted.
    */
-  static fromPyTorch(stateDict: Record<string, TensorInput>): LSTMCell {
-    const sd = checkObject('stateDict', stateDict);
-    const cell = new LSTMCell(inferCellSizes('stateDict', sd, 4, ''));
-    cell.loadStateDict(stateDict);
+  static fromPyTorch(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): LSTMCell {
+    const prefix = readPrefix('LSTMCell.fromPyTorch options', options);
+    const sd = selectPrefix('stateDict', stateDict, prefix);
+    const cell = new LSTMCell(inferCellSizes(prefixedName('stateDict', prefix), sd, 4, ''));
+    cell.loadStateDict(stateDict, { prefix });
     return cell;
   }
 

@@ -148,3 +148,62 @@ function flattenInto(
   for (let i = 0; i < v.length; i++) off = flattenInto(`${name}[${i}]`, v[i], shape, dim + 1, out, off);
   return off;
 }
+
+/**
+ * Options of `stateDict()` and `gradDict()`: `prefix` goes in front of every key, as PyTorch's
+ * `model.state_dict()` writes a submodule's keys (`'rnn.'` gives `rnn.weight_ih_l0`).
+ */
+export interface StateDictOptions {
+  /** Prepended to every key (default ''). */
+  prefix?: string;
+}
+
+/**
+ * Options of `loadStateDict` (and of `fromPyTorch`): with `prefix`, only the keys that start with
+ * it are read (the prefix removed); every other key is ignored, whatever its dtype, so a whole
+ * model's state dict loads one submodule at a time. Under the prefix, a missing or unexpected key
+ * is still an error.
+ */
+export interface LoadStateDictOptions {
+  /** Only keys starting with this are read, without it (default '': every key). */
+  prefix?: string;
+}
+
+/** The `prefix` of a StateDictOptions/LoadStateDictOptions bag (undefined bag: ''). */
+export function readPrefix(what: string, options: unknown): string {
+  if (options === undefined) return '';
+  const o = checkObject(what, options);
+  const p = o.prefix;
+  if (p === undefined) return '';
+  if (typeof p !== 'string') throw new TypeError(`${what}.prefix: expected a string, got ${describe(p)}`);
+  return p;
+}
+
+/**
+ * The own keys of `dict` that start with `prefix`, the prefix removed, in a new null-prototype
+ * object (values not read or copied). Every other key is left alone. With prefix '' this is a
+ * shallow copy of the own keys.
+ */
+export function selectPrefix(what: string, dict: unknown, prefix: string): Record<string, unknown> {
+  const d = checkObject(what, dict);
+  const out: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(d)) {
+    if (key.startsWith(prefix)) out[key.slice(prefix.length)] = d[key];
+  }
+  return out;
+}
+
+/** `what` for error messages about a dict read under `prefix`: `stateDict (prefix "rnn.")`. */
+export function prefixedName(what: string, prefix: string): string {
+  return prefix === '' ? what : `${what} (prefix ${JSON.stringify(prefix)})`;
+}
+
+/** The same tensors under `prefix + key` (a new object; the tensors themselves are not copied). */
+export function addPrefix<T>(dict: Record<string, T>, prefix: string): Record<string, T> {
+  if (prefix === '') return dict;
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(dict)) {
+    Object.defineProperty(out, prefix + key, { value: dict[key], enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}

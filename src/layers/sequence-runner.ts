@@ -15,7 +15,7 @@ import type { RecurrentCell } from '../cells/cell.js';
 import type { CellState } from '../cells/state.js';
 import type { CellTape } from '../cells/tape.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import type { TensorInput } from '../core/tensor-input.js';
+import type { LoadStateDictOptions, StateDictOptions, TensorInput } from '../core/tensor-input.js';
 import { describe } from '../core/validate.js';
 import {
   RecurrentModule, REPLACED, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type ForwardToken, type RunRequest,
@@ -75,14 +75,14 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
     return this.cell.parameters();
   }
 
-  /** The cell's stateDict(). */
-  stateDict(): Record<string, Tensor> {
-    return this.cell.stateDict();
+  /** The cell's stateDict(options) (its keys: weight_ih, …, not nn.LSTM's weight_ih_l0). */
+  stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return this.cell.stateDict(options);
   }
 
-  /** The cell's loadStateDict(). */
-  loadStateDict(stateDict: Record<string, TensorInput>): void {
-    this.cell.loadStateDict(stateDict);
+  /** The cell's loadStateDict(stateDict, options). */
+  loadStateDict(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): void {
+    this.cell.loadStateDict(stateDict, options);
   }
 
   /** @internal */

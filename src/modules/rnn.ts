@@ -25,9 +25,11 @@ import { SequenceRunner } from '../layers/sequence-runner.js';
 import { Random } from '../core/random.js';
 import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import type { TensorInput } from '../core/tensor-input.js';
+import {
+  addPrefix, prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type StateDictOptions, type TensorInput,
+} from '../core/tensor-input.js';
 import { cellsFromPyTorch, cellsToPyTorch, inferCellSizes } from '../cells/pytorch.js';
-import { checkObject, checkOptionalBoolean, checkPositiveInt } from '../core/validate.js';
+import { checkFloat32, checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt } from '../core/validate.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
 export interface StackOptions {
@@ -61,9 +63,11 @@ export interface GRUConfig {
   kind: 'GRU'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; resetAfter: boolean;
 }
 
-/** Options of `LSTM.fromPyTorch` / `GRU.fromPyTorch`; inferred from the keys when omitted. */
-export interface FromPyTorchOptions {
+/** Options of `LSTM.fromPyTorch` / `GRU.fromPyTorch`; numLayers and bidirectional are inferred from the keys when omitted. */
+export interface FromPyTorchOptions extends LoadStateDictOptions {
+  /** Stacked layers (default: counted from weight_ih_l0, weight_ih_l1, …). */
   numLayers?: number;
+  /** Two directions (default: whether weight_ih_l0_reverse is present). */
   bidirectional?: boolean;
 }
 
@@ -163,22 +167,60 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     return this.cells.flatMap((c, k) => c.parameters().map((p) => ({ ...p, name: `${this.suffix(k).slice(1)}.${p.name}` })));
   }
 
-  /** Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ...) and conventions. New arrays. */
-  stateDict(): Record<string, Tensor> {
-    return cellsToPyTorch(this.cells, this.suffixes(), 'params');
+  /**
+   * Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ...) and conventions,
+   * each after `options.prefix` (`{ prefix: 'rnn.' }`: rnn.weight_ih_l0, …). An LSTM's equal
+   * nn.LSTM's (same numLayers, bidirectional, bias) and a GRU's with resetAfter: true nn.GRU's.
+   * A GRU with resetAfter: false (no PyTorch module computes it) writes weight_ih_l0_reset_before,
+   * …, keys nn.GRU never loads. New arrays.
+   */
+  stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return addPrefix(cellsToPyTorch(this.cells, this.suffixes(), 'params'), readPrefix('stateDict options', options));
   }
 
-  /** Gradients under the same keys and conventions as stateDict(). New arrays. */
-  gradDict(): Record<string, Tensor> {
-    return cellsToPyTorch(this.cells, this.suffixes(), 'grads');
+  /** Gradients under the same keys and conventions as stateDict(options). New arrays. */
+  gradDict(options?: StateDictOptions): Record<string, Tensor> {
+    return addPrefix(cellsToPyTorch(this.cells, this.suffixes(), 'grads'), readPrefix('gradDict options', options));
   }
 
   /**
-   * Loads parameters under PyTorch's keys (as stateDict() returns them). A missing, extra or
-   * wrongly-shaped key throws, naming the key and both shapes, and nothing is loaded.
+   * Loads parameters under the keys stateDict() writes, after `options.prefix` (keys without it
+   * are ignored, whatever their dtype). A missing, extra or wrongly-shaped key under the prefix
+   * throws, naming the key and both shapes, and nothing is loaded.
    */
-  loadStateDict(stateDict: Record<string, TensorInput>): void {
-    cellsFromPyTorch(this.cells, this.suffixes(), stateDict);
+  loadStateDict(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): void {
+    cellsFromPyTorch(this.cells, this.suffixes(), stateDict, readPrefix('loadStateDict options', options));
+  }
+
+  /**
+   * The last layer's final state out of a run's or forward's `finalState` (h, and c for an LSTM,
+   * each [L·D, B, H]): the features a classifier head usually takes.
+   *
+   * - one direction: h (and c) [B, H], the last layer's state after each entry's last step;
+   * - bidirectional: [B, 2·H], each row the forward direction's H values (after the entry's last
+   *   step) then the reverse direction's H (after it reached step 0), as PyTorch's
+   *   `torch.cat([h_n[-2], h_n[-1]], dim=1)`.
+   *
+   * New arrays. Throws unless the state has this stack's shape for some batch B.
+   */
+  lastLayerState(finalState: S): S {
+    const st = checkObject('finalState', finalState);
+    const D = this.numDirections, H = this.hiddenSize, rows = this.numLayers * D;
+    const h = checkFloat32('finalState.h', st.h);
+    if (h.length === 0 || h.length % (rows * H) !== 0) {
+      throw new RangeError(`finalState.h: expected a multiple of numLayers*numDirections*hiddenSize = ${rows * H} elements, got ${h.length}`);
+    }
+    const B = h.length / (rows * H);
+    const pick = (a: Float32Array): Float32Array => {
+      const out = new Float32Array(B * D * H), first = (this.numLayers - 1) * D;
+      for (let d = 0; d < D; d++) {
+        for (let b = 0; b < B; b++) out.set(a.subarray(((first + d) * B + b) * H, ((first + d) * B + b + 1) * H), (b * D + d) * H);
+      }
+      return out;
+    };
+    if (!this.hasCellState) return { h: pick(h) } as S;
+    const c = checkFloat32Length('finalState.c', st.c, h.length, 'length of finalState.h');
+    return { h: pick(h), c: pick(c) } as unknown as S;
   }
 
   /** PyTorch's key suffix of every cell. */
@@ -199,20 +241,21 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   protected static layoutFromKeys(
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
   ): { inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean } {
-    const sd = checkObject('stateDict', stateDict);
-    checkObject(`${who}.fromPyTorch options`, options);
+    const prefix = readPrefix(`${who}.fromPyTorch options`, options);
+    const sd = selectPrefix('stateDict', stateDict, prefix);
+    const what = prefixedName('stateDict', prefix);
     let numLayers = options.numLayers;
     if (numLayers === undefined) {
       // Count own keys only, once: a dict cannot make this loop run longer than its key list.
       const own = new Set(Object.keys(sd));
       numLayers = 0;
       while (own.has(`weight_ih_l${numLayers}`)) numLayers++;
-      if (numLayers === 0) throw new RangeError('stateDict: missing key "weight_ih_l0"');
+      if (numLayers === 0) throw new RangeError(`${what}: missing key "weight_ih_l0"`);
     }
     checkPositiveInt('numLayers', numLayers);
     const bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional,
       Object.prototype.hasOwnProperty.call(sd, 'weight_ih_l0_reverse'));
-    const sizes = inferCellSizes('stateDict', sd, gateCount, '_l0');
+    const sizes = inferCellSizes(what, sd, gateCount, '_l0');
     return { ...sizes, numLayers, bidirectional };
   }
 }
@@ -253,13 +296,15 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
   /**
    * An LSTM with the weights of a PyTorch nn.LSTM state dict (keys weight_ih_l0, weight_hh_l0,
-   * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction). Sizes come from the
-   * shapes; numLayers and bidirectional from the keys unless given. All or nothing.
+   * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction), read after
+   * `options.prefix` when given (`{ prefix: 'rnn.' }` takes rnn.weight_ih_l0, … out of a whole
+   * model's state dict and ignores every other key). Sizes come from the shapes; numLayers and
+   * bidirectional from the keys unless given. All or nothing.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): LSTM {
     const layout = RecurrentStack.layoutFromKeys('LSTM', stateDict, 4, options);
     const rnn = new LSTM(layout);
-    rnn.loadStateDict(stateDict);
+    rnn.loadStateDict(stateDict, { prefix: options.prefix ?? '' });
     return rnn;
   }
 }
@@ -299,13 +344,14 @@ export class GRU extends RecurrentStack<GRUState> {
 
   /**
    * A GRU computing what PyTorch's nn.GRU with this state dict computes: resetAfter: true, z rows
-   * negated on import (and negated back by stateDict() and gradDict()). Sizes from the shapes,
-   * numLayers and bidirectional from the keys unless given. All or nothing.
+   * negated on import (and negated back by stateDict() and gradDict()). Keys as LSTM.fromPyTorch
+   * reads them (`options.prefix` included). Sizes from the shapes, numLayers and bidirectional
+   * from the keys unless given. All or nothing.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): GRU {
     const layout = RecurrentStack.layoutFromKeys('GRU', stateDict, 3, options);
     const rnn = new GRU({ ...layout, resetAfter: true });
-    rnn.loadStateDict(stateDict);
+    rnn.loadStateDict(stateDict, { prefix: options.prefix ?? '' });
     return rnn;
   }
 }

@@ -247,7 +247,7 @@ describe('JSON numbers', () => {
     const opt = new Adam(head.parameters(), { lr: 0.5 });
     const json = saveModel({ head, opt }, { metadata: { note: 'hello' } });
     expect(json.format).toBe('recurrent-cells-model');
-    expect(json.version).toBe(1);
+    expect(json.version).toBe(2);
     expect(json.parts).toEqual({
       head: { kind: 'Linear', inFeatures: 2, outFeatures: 1, bias: true },
       opt: { kind: 'Adam', lr: 0.5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step: 0 },
@@ -256,7 +256,7 @@ describe('JSON numbers', () => {
     expect(json.tensors['head.weight']!.shape).toEqual([1, 2]);
     expect(json.metadata).toEqual({ note: 'hello' });
     const meta = loadSafetensorsMetadata(saveModelSafetensors({ head, opt }, { metadata: { note: 'hello' } }));
-    expect(meta).toEqual({ note: 'hello', format: 'recurrent-cells-model', version: '1', parts: JSON.stringify(json.parts) });
+    expect(meta).toEqual({ note: 'hello', format: 'recurrent-cells-model', version: '2', parts: JSON.stringify(json.parts) });
   });
 });
 
@@ -341,7 +341,7 @@ describe('errors: clear messages, nothing changed', () => {
     ['an extra key of a part', (j) => { j.tensors['head.scale'] = { shape: [1], data: [0] }; },
       'model.tensors: unexpected key "head.scale" (head has no such tensor)'],
     ['another format', (j) => { (j as { format: string }).format = 'other'; }, 'model.format: expected "recurrent-cells-model", got string "other"'],
-    ['another version', (j) => { (j as { version: number }).version = 2; }, 'model.version: expected 1, got 2'],
+    ['another version', (j) => { (j as { version: number }).version = 3; }, 'model.version: expected 1 or 2, got 3'],
     ['an unknown kind', (j) => { (j.parts.head as { kind: string }).kind = 'Conv'; },
       'model.parts.head.kind: expected one of LSTMCell, GRUCell, LSTM, GRU, Linear, SGD, Adam, module, optimizer, got string "Conv"'],
     ['a bad config field', (j) => { (j.parts.rnn as { hiddenSize: unknown }).hiddenSize = '6'; },
@@ -377,8 +377,8 @@ describe('errors: clear messages, nothing changed', () => {
       .toThrow('safetensors __metadata__.format: expected "recurrent-cells-model", got undefined');
     const bad = saveSafetensors({ 'head.weight': head.stateDict().weight! }, { format: 'recurrent-cells-model', version: '1', parts: '{' });
     expect(() => loadModelSafetensors(bad, { head })).toThrow('safetensors __metadata__.parts: expected the part configurations as JSON text');
-    const v2 = saveSafetensors({ 'head.weight': head.stateDict().weight! }, { format: 'recurrent-cells-model', version: '2', parts: '{}' });
-    expect(() => loadModelSafetensors(v2, { head })).toThrow('safetensors __metadata__.version: expected "1", got string "2"');
+    const v3 = saveSafetensors({ 'head.weight': head.stateDict().weight! }, { format: 'recurrent-cells-model', version: '3', parts: '{}' });
+    expect(() => loadModelSafetensors(v3, { head })).toThrow('safetensors __metadata__.version: expected "1" or "2", got string "3"');
     expect(() => loadModelSafetensors('x' as never, { head })).toThrow('bytes: expected a Uint8Array, got string "x"');
   });
 
