@@ -4,7 +4,7 @@
  * as PyTorch's `tensor.tolist()` writes them. Every `load…` checks all keys and shapes before
  * the caller copies anything, so a failed load changes nothing.
  */
-import type { Tensor } from './tensor.js';
+import type { AnyTensor, Tensor } from './tensor.js';
 import { checkObject, describe } from './validate.js';
 
 /** Nested number arrays, e.g. `[[1, 2], [3, 4]]` for shape [2, 2] (PyTorch's `tolist()`). */
@@ -13,11 +13,13 @@ export type NestedNumbers = number[] | NestedNumbers[];
 /**
  * One tensor as a user may hand it in:
  * - a Tensor, or `{shape, data}` with `data` a Float32Array or number[] (a Tensor after a JSON
- *   round trip with `Array.from(data)`); `dtype`, if present, is ignored: values become float32;
+ *   round trip with `Array.from(data)`); a tensor of another dtype (an AnyTensor, e.g. int64 from
+ *   a safetensors file) is typed in so that whole files can be handed to loaders, which ignore
+ *   keys outside their prefix, but one read as a parameter throws, naming its dtype;
  * - a flat Float32Array or number[] (only its length is checked);
  * - nested number arrays (their shape is checked).
  */
-export type TensorInput = Tensor | { shape: number[]; data: Float32Array | number[] } | Float32Array | NestedNumbers;
+export type TensorInput = Tensor | AnyTensor | { shape: number[]; data: Float32Array | number[] } | Float32Array | NestedNumbers;
 
 /** A tensor read by readTensorInput: row-major float32 values and the shape, null when given flat. */
 export interface ReadTensor {
@@ -56,7 +58,10 @@ export function readTensorInput(name: string, v: unknown): ReadTensor {
     return { shape: null, data: numbersToFloat32(name, v) };
   }
   if (typeof v === 'object' && v !== null && 'shape' in v && 'data' in v) {
-    const { shape, data } = v as { shape: unknown; data: unknown };
+    const { shape, data, dtype } = v as { shape: unknown; data: unknown; dtype?: unknown };
+    if (dtype !== undefined && dtype !== 'float32') {
+      throw new TypeError(`${name}: expected a float32 tensor (parameters are float32), got dtype ${describe(dtype)}`);
+    }
     if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
       throw new TypeError(`${name}.shape: expected an array of non-negative integers, got ${describe(shape)}`);
     }

@@ -343,7 +343,7 @@ describe('errors: clear messages, nothing changed', () => {
     ['another format', (j) => { (j as { format: string }).format = 'other'; }, 'model.format: expected "recurrent-cells-model", got string "other"'],
     ['another version', (j) => { (j as { version: number }).version = 3; }, 'model.version: expected 1 or 2, got 3'],
     ['an unknown kind', (j) => { (j.parts.head as { kind: string }).kind = 'Conv'; },
-      'model.parts.head.kind: expected one of LSTMCell, GRUCell, LSTM, GRU, Linear, SGD, Adam, module, optimizer, got string "Conv"'],
+      'model.parts.head.kind: expected one of LSTMCell, GRUCell, LSTM, GRU, Linear, Embedding, SGD, Adam, module, optimizer, got string "Conv"'],
     ['a bad config field', (j) => { (j.parts.rnn as { hiddenSize: unknown }).hiddenSize = '6'; },
       'model.parts.rnn.hiddenSize: expected a non-negative integer, got string "6"'],
     ['a bad step', (j) => { (j.parts.opt as { step: number }).step = -1; }, 'model.parts.opt.step: expected a non-negative integer, got -1'],
@@ -426,12 +426,12 @@ describe('buildModel with expect', () => {
     expect(() => buildModel(json, { expect: { opt: LSTM } })).toThrow('options.expect.opt: expected part "opt" saved as an LSTM, got an Adam');
     expect(() => buildModel(json, { expect: { custom: Linear } })).toThrow('options.expect.custom: expected part "custom" saved as a Linear, got a module');
     expect(() => buildModel(json, { expect: { opt: Adam as never } }))
-      .toThrow(new TypeError('options.expect.opt: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, got class Adam'));
+      .toThrow(new TypeError('options.expect.opt: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, Embedding, got class Adam'));
     class MyLSTM extends LSTM {}
     expect(() => buildModel(json, { expect: { rnn: MyLSTM } }))
-      .toThrow('options.expect.rnn: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, got class MyLSTM');
+      .toThrow('options.expect.rnn: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, Embedding, got class MyLSTM');
     expect(() => buildModel(json, { expect: { rnn: 'LSTM' as never } }))
-      .toThrow('options.expect.rnn: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, got string "LSTM"');
+      .toThrow('options.expect.rnn: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, Embedding, got string "LSTM"');
     expect(() => buildModel(json, { expect: {} })).toThrow('options.expect: expected at least one part and its class, got none');
     expect(() => buildModel(json, { expect: { 'a.b': LSTM } })).toThrow('options.expect: expected part names of letters, digits, "_" and "-", got "a.b"');
     expect(() => buildModel(json, { expect: 3 as never })).toThrow('options.expect: expected an object, got 3');
