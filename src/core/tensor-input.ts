@@ -60,7 +60,8 @@ export function readTensorInput(name: string, v: unknown): ReadTensor {
   if (typeof v === 'object' && v !== null && 'shape' in v && 'data' in v) {
     const { shape, data, dtype } = v as { shape: unknown; data: unknown; dtype?: unknown };
     if (dtype !== undefined && dtype !== 'float32') {
-      throw new TypeError(`${name}: expected a float32 tensor (parameters are float32), got dtype ${describe(dtype)}`);
+      throw new TypeError(`${name}: expected a float32 tensor (parameters are float32), got dtype ${
+        typeof dtype === 'string' ? JSON.stringify(dtype) : describe(dtype)}`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
       throw new TypeError(`${name}.shape: expected an array of non-negative integers, got ${describe(shape)}`);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Adam, GRU, GRUCell, Linear, LSTM, LSTMCell, mseLoss, Random, SGD, type Tensor,
+  tensor, Adam, GRU, GRUCell, Linear, LSTM, LSTMCell, mseLoss, Random, SGD, type Tensor,
 } from '../../src/index.js';
 import {
   buildModel, loadModel, loadModelSafetensors, saveModel, saveModelSafetensors,
@@ -380,6 +380,11 @@ describe('errors: clear messages, nothing changed', () => {
     const v3 = saveSafetensors({ 'head.weight': head.stateDict().weight! }, { format: 'recurrent-cells-model', version: '3', parts: '{}' });
     expect(() => loadModelSafetensors(v3, { head })).toThrow('safetensors __metadata__.version: expected "1" or "2", got string "3"');
     expect(() => loadModelSafetensors('x' as never, { head })).toThrow('bytes: expected a Uint8Array, got string "x"');
+    // A part's tensor of an integer dtype: named, with its dtype, before anything is loaded.
+    const parts = JSON.stringify({ head: head.config() });
+    const ints = saveSafetensors({ 'head.weight': tensor([1, 4], new BigInt64Array(4)), 'head.bias': head.stateDict().bias! },
+      { format: 'recurrent-cells-model', version: '2', parts });
+    expect(() => loadModelSafetensors(ints, { head })).toThrow('model.tensors["head.weight"]: expected a float tensor (F32, F16, BF16 or F64), got dtype int64');
   });
 
   it('bad arguments to save', () => {

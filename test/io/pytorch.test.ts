@@ -119,7 +119,7 @@ describe('a PyTorch model (Embedding → LSTM → Linear) from one safetensors f
     // An int64 tensor where a parameter is expected: named, with its dtype.
     const ints = { 'head.weight': file.tokens!, 'head.bias': file['head.bias']! };
     expect(() => Linear.fromPyTorch(ints, { prefix: 'head.' }))
-      .toThrow('stateDict (prefix "head.")["weight"]: expected a float32 tensor (parameters are float32), got dtype string "int64"');
+      .toThrow('stateDict (prefix "head.")["weight"]: expected a float32 tensor (parameters are float32), got dtype "int64"');
     // Keys outside the prefix are ignored whatever their dtype: tokens, labels, step, mask.
     expect(() => Linear.fromPyTorch(file, { prefix: 'head.' })).not.toThrow();
   });
