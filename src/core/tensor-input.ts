@@ -213,3 +213,18 @@ export function addPrefix<T>(dict: Record<string, T>, prefix: string): Record<st
   }
   return out;
 }
+
+/**
+ * The [rows, cols] shape of `dict[key]`, a 2-d tensor given with its shape (a Tensor, `{shape,
+ * data}` or nested arrays), as fromPyTorch infers a layer's sizes from its weight. Throws naming
+ * `what`, the key and `dims` (e.g. `[outFeatures, inFeatures]`) when it is missing, flat or not 2-d.
+ */
+export function read2dShape(what: string, dict: Record<string, unknown>, key: string, dims: string): [number, number] {
+  if (dict[key] === undefined) throw new RangeError(`${what}: missing key "${key}" (expected shape ${dims})`);
+  const t = readTensorInput(`${what}["${key}"]`, dict[key]);
+  if (t.shape === null || t.shape.length !== 2) {
+    throw new RangeError(`${what}["${key}"]: expected a tensor with shape ${dims} (a Tensor or nested arrays), got ${
+      t.shape === null ? `flat ${describe(dict[key])}` : `shape ${formatShape(t.shape)}`}`);
+  }
+  return [t.shape[0]!, t.shape[1]!];
+}

@@ -12,7 +12,7 @@
 import { Random } from '../core/random.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import {
-  addPrefix, formatShape, makeTensor, prefixedName, readPrefix, readTensorDict, readTensorInput, selectPrefix,
+  addPrefix, makeTensor, prefixedName, read2dShape, readPrefix, readTensorDict, selectPrefix,
   type LoadStateDictOptions, type StateDictOptions, type TensorInput,
 } from '../core/tensor-input.js';
 import { checkConfig, checkFloat32Length, checkObject, checkPositiveInt, describe } from '../core/validate.js';
@@ -138,14 +138,9 @@ export class Embedding {
     const prefix = readPrefix('Embedding.fromPyTorch options', options);
     const d = selectPrefix('stateDict', stateDict, prefix);
     const what = prefixedName('stateDict', prefix);
-    if (d.weight === undefined) throw new RangeError(`${what}: missing key "weight" (expected shape [numEmbeddings, embeddingDim])`);
-    const w = readTensorInput(`${what}["weight"]`, d.weight);
-    if (w.shape === null || w.shape.length !== 2) {
-      throw new RangeError(`${what}["weight"]: expected a tensor with shape [numEmbeddings, embeddingDim] (a Tensor or nested arrays), got ${
-        w.shape === null ? `flat ${describe(d.weight)}` : `shape ${formatShape(w.shape)}`}`);
-    }
+    const [numEmbeddings, embeddingDim] = read2dShape(what, d, 'weight', '[numEmbeddings, embeddingDim]');
     const paddingIdx = (options as EmbeddingFromPyTorchOptions | undefined)?.paddingIdx ?? null;
-    const layer = new Embedding({ numEmbeddings: w.shape[0]!, embeddingDim: w.shape[1]!, paddingIdx });
+    const layer = new Embedding({ numEmbeddings, embeddingDim, paddingIdx });
     layer.loadStateDict(stateDict, { prefix });
     return layer;
   }

@@ -11,7 +11,7 @@ import { addColumnSums, addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import {
-  addPrefix, formatShape, makeTensor, prefixedName, readPrefix, readTensorDict, readTensorInput, selectPrefix,
+  addPrefix, makeTensor, prefixedName, read2dShape, readPrefix, readTensorDict, selectPrefix,
   type LoadStateDictOptions, type StateDictOptions, type TensorInput,
 } from '../core/tensor-input.js';
 import { checkConfig, checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
@@ -137,15 +137,8 @@ export class Linear {
     const prefix = readPrefix('Linear.fromPyTorch options', options);
     const d = selectPrefix('stateDict', stateDict, prefix);
     const what = prefixedName('stateDict', prefix);
-    if (d.weight === undefined) throw new RangeError(`${what}: missing key "weight" (expected shape [outFeatures, inFeatures])`);
-    const w = readTensorInput(`${what}["weight"]`, d.weight);
-    if (w.shape === null || w.shape.length !== 2) {
-      throw new RangeError(
-        `${what}["weight"]: expected a tensor with shape [outFeatures, inFeatures] (a Tensor or nested arrays), got ${
-          w.shape === null ? `flat ${describe(d.weight)}` : `shape ${formatShape(w.shape)}`}`,
-      );
-    }
-    const layer = new Linear({ outFeatures: w.shape[0]!, inFeatures: w.shape[1]!, bias: d.bias !== undefined });
+    const [outFeatures, inFeatures] = read2dShape(what, d, 'weight', '[outFeatures, inFeatures]');
+    const layer = new Linear({ outFeatures, inFeatures, bias: d.bias !== undefined });
     layer.loadStateDict(stateDict, { prefix });
     return layer;
   }
