@@ -17,7 +17,7 @@ import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { checkConfig, checkOptionalBoolean } from '../core/validate.js';
 import { inferCellSizes } from './pytorch.js';
-import { prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type TensorInput } from '../core/tensor-input.js';
+import { addPrefix, prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type TensorInput } from '../core/tensor-input.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
 import type { GRUState } from './state.js';
 import type { CellTape } from './tape.js';
@@ -36,7 +36,9 @@ export interface GRUCellOptions extends CellOptions {
 export interface GRUCellConfig { kind: 'GRUCell'; inputSize: number; hiddenSize: number; bias: boolean; resetAfter: boolean }
 
 /**
- * A gated recurrent unit. State {h}, [batch, H].
+ * A gated recurrent unit. State {h}, [batch, H]. With resetAfter: true it is PyTorch's nn.GRUCell
+ * (see fromPyTorch); with resetAfter: false (the default) no PyTorch module computes it, and its
+ * state dict keys end in `_reset_before` so that nn.GRUCell never loads them.
  *
  * ```ts
  * const gru = new GRUCell({ inputSize: 3, hiddenSize: 16, resetAfter: false });
@@ -82,7 +84,7 @@ export class GRUCell extends RecurrentCell<GRUState> {
     const prefix = readPrefix('GRUCell.fromPyTorch options', options);
     const sd = selectPrefix('stateDict', stateDict, prefix);
     const cell = new GRUCell({ ...inferCellSizes(prefixedName('stateDict', prefix), sd, 3, ''), resetAfter: true });
-    cell.loadStateDict(stateDict, { prefix });
+    cell.loadStateDict(addPrefix(sd, prefix) as Record<string, TensorInput>, { prefix });   // the keys read once, above
     return cell;
   }
 

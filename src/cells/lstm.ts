@@ -20,7 +20,7 @@ import type { LSTMState } from './state.js';
 import type { CellTape } from './tape.js';
 import { gemmW } from './weights.js';
 import { inferCellSizes } from './pytorch.js';
-import { prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type TensorInput } from '../core/tensor-input.js';
+import { addPrefix, prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type TensorInput } from '../core/tensor-input.js';
 
 /** Options of `new LSTMCell(...)`. */
 export type LSTMCellOptions = CellOptions;
@@ -70,7 +70,7 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
     const prefix = readPrefix('LSTMCell.fromPyTorch options', options);
     const sd = selectPrefix('stateDict', stateDict, prefix);
     const cell = new LSTMCell(inferCellSizes(prefixedName('stateDict', prefix), sd, 4, ''));
-    cell.loadStateDict(stateDict, { prefix });
+    cell.loadStateDict(addPrefix(sd, prefix) as Record<string, TensorInput>, { prefix });   // the keys read once, above
     return cell;
   }
 

@@ -237,10 +237,15 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   /**
    * numLayers and directions for fromPyTorch: from the options, else from the keys
    * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes from layer 0's shapes.
+   * The state dict's keys under the prefix are read once, here.
    */
   protected static layoutFromKeys(
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
-  ): { inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean } {
+  ): {
+    layout: { inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean };
+    /** The keys under the prefix, read once, again under the prefix: what loadStateDict reads. */
+    own: Record<string, unknown>; prefix: string;
+  } {
     const prefix = readPrefix(`${who}.fromPyTorch options`, options);
     const sd = selectPrefix('stateDict', stateDict, prefix);
     const what = prefixedName('stateDict', prefix);
@@ -256,7 +261,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     const bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional,
       Object.prototype.hasOwnProperty.call(sd, 'weight_ih_l0_reverse'));
     const sizes = inferCellSizes(what, sd, gateCount, '_l0');
-    return { ...sizes, numLayers, bidirectional };
+    return { layout: { ...sizes, numLayers, bidirectional }, own: addPrefix(sd, prefix), prefix };
   }
 }
 
@@ -302,16 +307,18 @@ export class LSTM extends RecurrentStack<LSTMState> {
    * bidirectional from the keys unless given. All or nothing.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): LSTM {
-    const layout = RecurrentStack.layoutFromKeys('LSTM', stateDict, 4, options);
+    const { layout, own, prefix } = RecurrentStack.layoutFromKeys('LSTM', stateDict, 4, options);
     const rnn = new LSTM(layout);
-    rnn.loadStateDict(stateDict, { prefix: options.prefix ?? '' });
+    rnn.loadStateDict(own as Record<string, TensorInput>, { prefix });
     return rnn;
   }
 }
 
 /**
- * GRU stack. `resetAfter: false` (default) applies the reset before the recurrent product; `GRU.fromPyTorch` builds the
- * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does.
+ * GRU stack. `resetAfter: false` (default) applies the reset before the recurrent product, which
+ * no PyTorch module computes: its state dict keys end in `_reset_before`, so nn.GRU never loads
+ * them, and toPyTorch refuses it. `resetAfter: true` is nn.GRU: `GRU.fromPyTorch` builds that form
+ * with the z rows negated, which computes exactly what PyTorch's nn.GRU does.
  */
 export class GRU extends RecurrentStack<GRUState> {
   readonly resetAfter: boolean;
@@ -349,9 +356,9 @@ export class GRU extends RecurrentStack<GRUState> {
    * from the keys unless given. All or nothing.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): GRU {
-    const layout = RecurrentStack.layoutFromKeys('GRU', stateDict, 3, options);
+    const { layout, own, prefix } = RecurrentStack.layoutFromKeys('GRU', stateDict, 3, options);
     const rnn = new GRU({ ...layout, resetAfter: true });
-    rnn.loadStateDict(stateDict, { prefix: options.prefix ?? '' });
+    rnn.loadStateDict(own as Record<string, TensorInput>, { prefix });
     return rnn;
   }
 }

@@ -141,7 +141,7 @@ export class Embedding {
     const [numEmbeddings, embeddingDim] = read2dShape(what, d, 'weight', '[numEmbeddings, embeddingDim]');
     const paddingIdx = (options as EmbeddingFromPyTorchOptions | undefined)?.paddingIdx ?? null;
     const layer = new Embedding({ numEmbeddings, embeddingDim, paddingIdx });
-    layer.loadStateDict(stateDict, { prefix });
+    layer.loadStateDict(addPrefix(d, prefix) as Record<string, TensorInput>, { prefix });   // the keys read once, above
     return layer;
   }
 

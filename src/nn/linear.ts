@@ -139,7 +139,7 @@ export class Linear {
     const what = prefixedName('stateDict', prefix);
     const [outFeatures, inFeatures] = read2dShape(what, d, 'weight', '[outFeatures, inFeatures]');
     const layer = new Linear({ outFeatures, inFeatures, bias: d.bias !== undefined });
-    layer.loadStateDict(stateDict, { prefix });
+    layer.loadStateDict(addPrefix(d, prefix) as Record<string, TensorInput>, { prefix });   // the keys read once, above
     return layer;
   }
 

@@ -124,6 +124,24 @@ describe('a PyTorch model (Embedding → LSTM → Linear) from one safetensors f
     expect(() => Linear.fromPyTorch(file, { prefix: 'head.' })).not.toThrow();
   });
 
+  it('fromPyTorch reads each key of the state dict once (sizes and values come from the same read)', () => {
+    for (const [prefix, build] of [
+      ['rnn.', (d: Record<string, AnyTensor>) => LSTM.fromPyTorch(d, { prefix: 'rnn.' })],
+      ['head.', (d: Record<string, AnyTensor>) => Linear.fromPyTorch(d, { prefix: 'head.' })],
+      ['emb.', (d: Record<string, AnyTensor>) => Embedding.fromPyTorch(d, { prefix: 'emb.' })],
+    ] as const) {
+      const reads = new Map<string, number>();
+      const counted: Record<string, AnyTensor> = {};
+      for (const [k, t] of Object.entries(file)) {
+        Object.defineProperty(counted, k, { enumerable: true, get: () => { reads.set(k, (reads.get(k) ?? 0) + 1); return t; } });
+      }
+      build(counted);
+      const own = [...reads].filter(([k]) => k.startsWith(prefix));
+      expect(own.length).toBeGreaterThan(0);
+      for (const [k, n] of own) expect(n, k).toBe(1);
+    }
+  });
+
   it('prefix options are checked', () => {
     expect(() => LSTM.fromPyTorch(file, { prefix: 5 as never })).toThrow('LSTM.fromPyTorch options.prefix: expected a string, got 5');
     const rnn = LSTM.fromPyTorch(file, { prefix: 'rnn.' });
