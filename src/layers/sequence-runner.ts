@@ -75,7 +75,10 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
     return this.cell.parameters();
   }
 
-  /** The cell's stateDict(options) (its keys: weight_ih, …, not nn.LSTM's weight_ih_l0). */
+  /**
+   * The cell's stateDict(options): nn.LSTMCell's or nn.GRUCell's keys (weight_ih, …), not
+   * nn.LSTM's weight_ih_l0 (for those, use a one-layer LSTM or GRU stack).
+   */
   stateDict(options?: StateDictOptions): Record<string, Tensor> {
     return this.cell.stateDict(options);
   }

@@ -169,6 +169,14 @@ describe('stateDict({ prefix }) round trips for every module', () => {
       p.loadStateDict({ ...sd, 'other.x': tensor([1], BigInt64Array.of(1n)) }, { prefix: 'm.sub.' });
       for (const [k, t] of Object.entries(p.stateDict())) expect(bitwiseEqual(t.data, plain[k]!.data)).toBe(true);
     }
+    // The cells' fromPyTorch by prefix, beside another cell's keys.
+    const a = parts[0] as LSTMCell, b = parts[1] as GRUCell;
+    const both = { ...a.stateDict({ prefix: 'a.' }), ...b.stateDict({ prefix: 'b.' }) };
+    const a2 = LSTMCell.fromPyTorch(both, { prefix: 'a.' }), b2 = GRUCell.fromPyTorch(both, { prefix: 'b.' });
+    expect([a2.inputSize, a2.hiddenSize, b2.resetAfter]).toEqual([3, 2, true]);
+    expect(bitwiseEqual(a2.params.weightHh, a.params.weightHh) && bitwiseEqual(b2.params.biasHh!, b.params.biasHh!)).toBe(true);
+    expect(() => LSTMCell.fromPyTorch(both, { prefix: 'b.' }))
+      .toThrow('stateDict (prefix "b.")["weight_hh"]: expected shape [4*H, H], got [6, 2]');
   });
 });
 
