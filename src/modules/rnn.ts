@@ -223,6 +223,37 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     return { h: pick(h), c: pick(c) } as unknown as S;
   }
 
+  /**
+   * The backward of lastLayerState: gradients with respect to its result (h, and c for an LSTM,
+   * each [B, D·H] as lastLayerState returns them; a missing member counts as zero) placed into
+   * full final-state gradients [L·D, B, H], zero for the other layers, to pass to backward as
+   * `dFinalState`. New arrays.
+   *
+   * ```ts
+   * const dFeatures = head.backward(f, dy);                          // [B, D·H]
+   * rnn.backward({ dFinalState: rnn.lastLayerStateGrad({ h: dFeatures }) });
+   * ```
+   */
+  lastLayerStateGrad(dLast: Partial<S>): S {
+    const d = checkObject('dLast', dLast);
+    const D = this.numDirections, H = this.hiddenSize;
+    const h = checkFloat32('dLast.h', d.h);
+    if (h.length === 0 || h.length % (D * H) !== 0) {
+      throw new RangeError(`dLast.h: expected a multiple of numDirections*hiddenSize = ${D * H} elements, got ${h.length}`);
+    }
+    const B = h.length / (D * H), first = (this.numLayers - 1) * D;
+    const place = (a: Float32Array): Float32Array => {
+      const out = new Float32Array(this.numLayers * D * B * H);
+      for (let dir = 0; dir < D; dir++) {
+        for (let b = 0; b < B; b++) out.set(a.subarray((b * D + dir) * H, (b * D + dir + 1) * H), ((first + dir) * B + b) * H);
+      }
+      return out;
+    };
+    if (!this.hasCellState) return { h: place(h) } as S;
+    const c = d.c === undefined ? new Float32Array(h.length) : checkFloat32Length('dLast.c', d.c, h.length, 'length of dLast.h');
+    return { h: place(h), c: place(c) } as unknown as S;
+  }
+
   /** PyTorch's key suffix of every cell. */
   private suffixes(): string[] {
     return this.cells.map((_, k) => this.suffix(k));

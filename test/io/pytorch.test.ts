@@ -81,7 +81,9 @@ describe('a PyTorch model (Embedding → LSTM → Linear) from one safetensors f
         dh.set(dFeat.subarray((b * 2 + d) * H, (b * 2 + d + 1) * H), (((L - 1) * 2 + d) * B + b) * H);
       }
     }
-    const back = rnn.backward({ dFinalState: { h: dh } });
+    const placed = rnn.lastLayerStateGrad({ h: dFeat });   // the same, by the helper
+    expect(bitwiseEqual(placed.h, dh) && placed.c.length === dh.length && placed.c.every((v) => v === 0)).toBe(true);
+    const back = rnn.backward({ dFinalState: placed });
     emb.backward(e, back.dInputs);
     const grads = { ...emb.gradDict({ prefix: 'emb.' }), ...rnn.gradDict({ prefix: 'rnn.' }), ...head.gradDict({ prefix: 'head.' }) };
     expect(Object.keys(grads)).toEqual(fx.stateDictKeys);
@@ -251,6 +253,25 @@ describe('lastLayerState', () => {
     const last = gru.lastLayerState(s);
     expect(Object.keys(last)).toEqual(['h']);
     expect(bitwiseEqual(last.h, s.h.subarray(2 * B * H))).toBe(true);
+  });
+
+  it('lastLayerStateGrad puts the gradients back where lastLayerState took the values from', () => {
+    const B = 3, H = 2;
+    for (const bidirectional of [false, true]) {
+      const rnn = new LSTM({ inputSize: 2, hiddenSize: H, numLayers: 3, bidirectional });
+      const n = rnn.numLayers * rnn.numDirections * B * H;
+      const h = Float32Array.from({ length: n }, (_, i) => i + 1), c = h.map((v) => -v);
+      const last = rnn.lastLayerState({ h, c });
+      const back = rnn.lastLayerStateGrad(last);
+      // Exactly the last layer's entries come back; every other entry is zero.
+      const lastRows = (rnn.numLayers - 1) * rnn.numDirections * B * H;
+      expect(Array.from(back.h)).toEqual(Array.from(h, (v, i) => (i >= lastRows ? v : 0)));
+      expect(Array.from(back.c)).toEqual(Array.from(c, (v, i) => (i >= lastRows ? v : 0)));
+    }
+    const gru = new GRU({ inputSize: 2, hiddenSize: H });
+    expect(Object.keys(gru.lastLayerStateGrad({ h: new Float32Array(B * H) }))).toEqual(['h']);
+    expect(() => gru.lastLayerStateGrad({ h: new Float32Array(3) })).toThrow('dLast.h: expected a multiple of numDirections*hiddenSize = 2 elements, got 3');
+    expect(() => gru.lastLayerStateGrad({})).toThrow('dLast.h: expected a Float32Array, got undefined');
   });
 
   it('checks the state', () => {
