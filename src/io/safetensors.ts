@@ -10,13 +10,13 @@
  * tensors contiguous in name order, as the reference implementation does. Reading checks the whole
  * header against the file before copying anything.
  *
- * dtypes (file ↔ JavaScript): the float ones F32, F16, BF16 and F64 are read as float32 (F16 and
- * BF16 exactly, F64 rounded), what every layer here takes; the integer ones into their own
+ * dtypes (file ↔ JavaScript): the float ones F32, F16, BF16, F64, F8_E4M3 and F8_E5M2 are read as
+ * float32 (all exactly but F64, which is rounded), what every layer here takes; the integer ones into their own
  * arrays: I64 ↔ BigInt64Array (int64), U64 ↔ BigUint64Array (uint64), I32 ↔ Int32Array, U32 ↔
  * Uint32Array, I16 ↔ Int16Array, U16 ↔ Uint16Array, I8 ↔ Int8Array, U8 ↔ Uint8Array, BOOL ↔
  * Uint8Array of 0s and 1s (bool; another byte is an error). Written: float32 as F32, float64 as
- * F64, and each integer dtype and bool as itself. The 8-bit float dtypes (F8_E4M3, F8_E5M2) are not
- * read: they throw, naming the tensor.
+ * F64, and each integer dtype and bool as itself. Newer sub-byte and scale dtypes (F4, F6_…,
+ * F8_E8M0) throw, naming the tensor.
  */
 import type { AnyTensor, Dtype, DtypeArrays } from '../core/tensor.js';
 import { describe } from '../core/validate.js';
@@ -36,6 +36,7 @@ const METADATA_KEY = '__metadata__';
 /** Bytes per element of each file dtype read, and the dtype it is read as. */
 const FILE_DTYPES = {
   F32: [4, 'float32'], F16: [2, 'float32'], BF16: [2, 'float32'], F64: [8, 'float32'],
+  F8_E4M3: [1, 'float32'], F8_E5M2: [1, 'float32'],
   I64: [8, 'int64'], U64: [8, 'uint64'], I32: [4, 'int32'], U32: [4, 'uint32'],
   I16: [2, 'int16'], U16: [2, 'uint16'], I8: [1, 'int8'], U8: [1, 'uint8'], BOOL: [1, 'bool'],
 } as const;
@@ -278,8 +279,25 @@ function decode(e: Entry, src: Uint8Array): DtypeArrays[Dtype] {
     case 'F16':
       for (let i = 0; i < n; i++) bits[i] = f16ToF32Bits(view.getUint16(i * 2, true));
       break;
+    case 'F8_E5M2':
+      // E5M2 is the high byte of an IEEE half (same exponent, 2 of its 10 mantissa bits).
+      for (let i = 0; i < n; i++) bits[i] = f16ToF32Bits(src[i]! << 8);
+      break;
+    case 'F8_E4M3':
+      for (let i = 0; i < n; i++) out[i] = e4m3ToNumber(src[i]!);
+      break;
   }
   return out;
+}
+
+/**
+ * An F8_E4M3 byte (the "fn" form of the OCP 8-bit float spec, as PyTorch's float8_e4m3fn):
+ * sign, 4 exponent bits (bias 7), 3 mantissa bits; no infinities, and S.1111.111 is NaN.
+ */
+function e4m3ToNumber(b: number): number {
+  const sign = b & 0x80 ? -1 : 1, exp = (b >> 3) & 0xf, mant = b & 7;
+  if (exp === 0xf && mant === 7) return NaN;
+  return sign * (exp === 0 ? mant * 2 ** -9 : (1 + mant / 8) * 2 ** (exp - 7));
 }
 
 /** The float32 bit pattern of an IEEE half: exact, with subnormals, ±inf and NaN payloads. */

@@ -48,6 +48,25 @@ describe('every dtype round-trips', () => {
     expect(back.data.buffer).not.toBe(bytes.buffer);   // a copy the caller owns
   });
 
+  it('F8_E4M3 and F8_E5M2 are read as float32, exactly', () => {
+    // A file by hand: header, then the bytes of both tensors.
+    const e4m3 = [0x00, 0x80, 0x38, 0xb8, 0x7e, 0x01, 0x08, 0x7f, 0x3c];   // 0, -0, 1, -1, 448 (max), 2^-9, 2^-6, NaN, 1.5
+    const e5m2 = [0x3c, 0x7b, 0x7c, 0xfc, 0x01, 0x7e];                     // 1, 57344 (max), inf, -inf, 2^-16, NaN
+    const json = JSON.stringify({
+      a: { dtype: 'F8_E4M3', shape: [e4m3.length], data_offsets: [0, e4m3.length] },
+      b: { dtype: 'F8_E5M2', shape: [e5m2.length], data_offsets: [e4m3.length, e4m3.length + e5m2.length] },
+    });
+    const head = new TextEncoder().encode(json);
+    const bytes = new Uint8Array(8 + head.length + e4m3.length + e5m2.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(head.length), true);
+    bytes.set(head, 8);
+    bytes.set([...e4m3, ...e5m2], 8 + head.length);
+    const out = loadSafetensors(bytes);
+    expect(out.a!.dtype).toBe('float32');
+    expect(Array.from(out.a!.data as Float32Array)).toEqual([0, -0, 1, -1, 448, 2 ** -9, 2 ** -6, NaN, 1.5]);
+    expect(Array.from(out.b!.data as Float32Array)).toEqual([1, 57344, Infinity, -Infinity, 2 ** -16, NaN]);
+  });
+
   it('a BOOL byte other than 0 or 1 in a file is a SafetensorsError naming the tensor', () => {
     const bytes = saveSafetensors({ m: tensor([3], Uint8Array.of(0, 1, 1), 'bool') });
     bytes[bytes.length - 1] = 2;

@@ -270,8 +270,8 @@ describe('loadSafetensors errors', () => {
   });
 
   it('rejects an unknown or mistyped dtype, naming the supported ones', () => {
-    expect(load(file({ w: entry('F8_E4M3', [1], 0, 1) }, [0]))).toThrow(
-      'tensor "w".dtype: expected one of the supported dtypes F32, F16, BF16, F64, I64, U64, I32, U32, I16, U16, I8, U8, BOOL, got "F8_E4M3"');
+    expect(load(file({ w: entry('F8_E8M0', [1], 0, 1) }, [0]))).toThrow(
+      'tensor "w".dtype: expected one of the supported dtypes F32, F16, BF16, F64, F8_E4M3, F8_E5M2, I64, U64, I32, U32, I16, U16, I8, U8, BOOL, got "F8_E8M0"');
     expect(load(file({ w: entry('Q4', [1], 0, 4) }, four))).toThrow(/tensor "w".dtype: expected one of .*F32, F16, BF16, F64, .*BOOL, got "Q4"/);
     expect(load(file({ w: entry('__proto__', [1], 0, 4) }, four))).toThrow(/got "__proto__"/);
     expect(load(file({ w: { dtype: 5, shape: [1], data_offsets: [0, 4] } }, four))).toThrow(/tensor "w".dtype: .* got 5/);
