@@ -78,7 +78,7 @@ export function tensor(shape: readonly number[], data: unknown, dtype?: 'bool'):
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new TypeError(`shape: expected an array of non-negative integers, got ${shape === null ? 'null' : typeof shape}`);
   }
-  const entry = CLASSES.find(([, cls]) => data instanceof cls && data.constructor === cls);
+  const entry = CLASSES.find(([, cls]) => data instanceof cls);
   if (entry === undefined) {
     throw new TypeError(`data: expected a Float32Array, Float64Array, BigInt64Array, BigUint64Array, Int32Array, ` +
       `Uint32Array, Int16Array, Uint16Array, Int8Array or Uint8Array, got ${data === null ? 'null' : typeof data}`);

@@ -348,7 +348,7 @@ function checkTensors(tensors: unknown): string[] {
       throw new RangeError(`${key}.shape: expected an array of non-negative integers, got ${show(t.shape)}`);
     }
     const cls = WRITTEN[dtype as Dtype][1];
-    if (!(t.data instanceof cls) || t.data.constructor !== cls) {
+    if (!(t.data instanceof cls)) {
       throw new TypeError(`${key}.data: expected a ${cls.name} (dtype "${dtype}"), got ${given(t.data)}`);
     }
     if (dtype === 'bool') {

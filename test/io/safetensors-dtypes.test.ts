@@ -67,6 +67,12 @@ describe('every dtype round-trips', () => {
     expect(Array.from(out.b!.data as Float32Array)).toEqual([1, 57344, Infinity, -Infinity, 2 ** -16, NaN]);
   });
 
+  it('a Node Buffer is a Uint8Array: it writes as U8', () => {
+    const t = tensor([3], Buffer.from([1, 2, 3]));
+    expect(t.dtype).toBe('uint8');
+    expect(Array.from(loadSafetensors(saveSafetensors({ t })).t!.data as Uint8Array)).toEqual([1, 2, 3]);
+  });
+
   it('a BOOL byte other than 0 or 1 in a file is a SafetensorsError naming the tensor', () => {
     const bytes = saveSafetensors({ m: tensor([3], Uint8Array.of(0, 1, 1), 'bool') });
     bytes[bytes.length - 1] = 2;
