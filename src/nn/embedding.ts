@@ -148,8 +148,9 @@ export class Embedding {
   /**
    * Forward that keeps the indices for backward.
    * @param indices [T, batch] row indices, integers in 0..V−1 (time-major, as the recurrent
-   *   modules take their inputs); any length that is a multiple of batch
-   * @returns y [T, batch, E], steps T, and the tape
+   *   modules take their inputs; [batch, T] for a batchFirst module works the same, since each
+   *   index becomes one row of y in place); any length that is a multiple of batch
+   * @returns y [T, batch, E] (or [batch, T, E]), steps T = indices.length / batch, and the tape
    */
   forward(indices: EmbeddingIndices, batch: number): EmbeddingForward {
     const idx = this.readIndices(indices, batch);

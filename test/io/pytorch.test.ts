@@ -109,11 +109,11 @@ describe('a PyTorch model (Embedding → LSTM → Linear) from one safetensors f
   it('a key missing or unexpected under the prefix is still an error; a float32 loader names another dtype', () => {
     const { 'rnn.bias_hh_l1': _dropped, ...missing } = file;
     expect(() => LSTM.fromPyTorch(missing, { prefix: 'rnn.' })).toThrow('stateDict (prefix "rnn."): missing key "bias_hh_l1" (expected shape [20])');
-    const extra = { ...file, 'rnn.weight_hr_l0': file['rnn.weight_hh_l0']! };
-    expect(() => LSTM.fromPyTorch(extra, { prefix: 'rnn.' })).toThrow('stateDict (prefix "rnn."): unexpected key "weight_hr_l0"');
+    const extra = { ...file, 'rnn.weight_xx_l0': file['rnn.weight_hh_l0']! };
+    expect(() => LSTM.fromPyTorch(extra, { prefix: 'rnn.' })).toThrow('stateDict (prefix "rnn."): unexpected key "weight_xx_l0"');
     const rnn = LSTM.fromPyTorch(file, { prefix: 'rnn.' });
     const before = rnn.stateDict();
-    expect(() => rnn.loadStateDict(extra, { prefix: 'rnn.' })).toThrow(/unexpected key "weight_hr_l0"/);
+    expect(() => rnn.loadStateDict(extra, { prefix: 'rnn.' })).toThrow(/unexpected key "weight_xx_l0"/);
     for (const [k, t] of Object.entries(rnn.stateDict())) expect(bitwiseEqual(t.data, before[k]!.data), k).toBe(true);
     // Without a prefix every key is the module's: the other parts' keys are unexpected.
     expect(() => LSTM.fromPyTorch(file)).toThrow('stateDict: missing key "weight_ih_l0"');
@@ -178,7 +178,7 @@ describe('stateDict({ prefix }) round trips for every module', () => {
     expect([a2.inputSize, a2.hiddenSize, b2.resetAfter]).toEqual([3, 2, true]);
     expect(bitwiseEqual(a2.params.weightHh, a.params.weightHh) && bitwiseEqual(b2.params.biasHh!, b.params.biasHh!)).toBe(true);
     expect(() => LSTMCell.fromPyTorch(both, { prefix: 'b.' }))
-      .toThrow('stateDict (prefix "b.")["weight_hh"]: expected shape [4*H, H], got [6, 2]');
+      .toThrow('stateDict (prefix "b.")["weight_hh"]: expected shape [4*H, H] (or [4*H, projSize] with a "weight_hr"), got [6, 2]');
   });
 });
 
@@ -272,6 +272,24 @@ describe('lastLayerState', () => {
     expect(Object.keys(gru.lastLayerStateGrad({ h: new Float32Array(B * H) }))).toEqual(['h']);
     expect(() => gru.lastLayerStateGrad({ h: new Float32Array(3) })).toThrow('dLast.h: expected a multiple of numDirections*hiddenSize = 2 elements, got 3');
     expect(() => gru.lastLayerStateGrad({})).toThrow('dLast.h: expected a Float32Array, got undefined');
+  });
+
+  it('with projSize: h [B, D·P] from h_n [L·D, B, P], c [B, D·H] from c_n [L·D, B, H]', () => {
+    const B = 2, H = 4, P = 2;
+    const rnn = new LSTM({ inputSize: 3, hiddenSize: H, projSize: P, numLayers: 2, bidirectional: true, seed: 5 });
+    const { finalState } = rnn.run(Float32Array.from({ length: 3 * B * 3 }, (_, i) => Math.sin(i)), { batch: B });
+    expect([finalState.h.length, finalState.c.length]).toEqual([4 * B * P, 4 * B * H]);
+    const last = rnn.lastLayerState(finalState);
+    expect([last.h.length, last.c.length]).toEqual([B * 2 * P, B * 2 * H]);
+    // Entry 1's reverse direction: row (L−1)·D + 1 = 3 of h_n.
+    expect(Array.from(last.h.subarray((1 * 2 + 1) * P, (1 * 2 + 2) * P))).toEqual(Array.from(finalState.h.subarray((3 * B + 1) * P, (3 * B + 2) * P)));
+    const back = rnn.lastLayerStateGrad(last);
+    expect([back.h.length, back.c.length]).toEqual([finalState.h.length, finalState.c.length]);
+    expect(Array.from(back.h.subarray(2 * B * P))).toEqual(Array.from(finalState.h.subarray(2 * B * P)));
+    expect(back.h.subarray(0, 2 * B * P).every((v) => v === 0)).toBe(true);
+    expect(() => rnn.lastLayerState({ h: finalState.h, c: finalState.h })).toThrow(
+      `finalState.c: expected length numLayers*numDirections*batch*hiddenSize = ${4 * B * H}, got ${4 * B * P}`);
+    expect(() => rnn.lastLayerStateGrad({ h: new Float32Array(3) })).toThrow('dLast.h: expected a multiple of numDirections*projSize = 4 elements, got 3');
   });
 
   it('checks the state', () => {
