@@ -22,8 +22,10 @@ import { RecurrentCell, type CellOptions } from './cell.js';
 import type { LSTMState } from './state.js';
 import type { CellTape } from './tape.js';
 import { gemmW } from './weights.js';
-import { snapshotTensorDict, type TensorInput } from '../core/tensor-input.js';
 import { inferCellSizes } from './pytorch.js';
+import {
+  addPrefix, prefixedName, readPrefix, selectPrefix, snapshotTensorDict, type LoadStateDictOptions, type TensorInput,
+} from '../core/tensor-input.js';
 
 /** Options of `new LSTMCell(...)`. */
 export interface LSTMCellOptions extends CellOptions {
@@ -72,14 +74,17 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
   /**
    * An LSTMCell holding the weights of a PyTorch `nn.LSTMCell` state dict (keys weight_ih
    * [4H, I], weight_hh [4H, H], bias_ih, bias_hh [4H]; sizes come from the shapes, biases from
-   * their presence). Gate order and equations are PyTorch's own: nothing is converted. A
-   * weight_hr [P, H] (one layer of an nn.LSTM with proj_size, its `_l0` suffix removed; nn.LSTMCell
-   * has none) makes a cell with projSize P and weight_hh [4H, P].
+   * their presence), read after `options.prefix` when given (other keys are ignored). Gate order
+   * and equations are PyTorch's own: nothing is converted. A weight_hr [P, H] (one layer of an
+   * nn.LSTM with proj_size, its `_l0` suffix removed; nn.LSTMCell has none) makes a cell with
+   * projSize P and weight_hh [4H, P].
    */
-  static fromPyTorch(stateDict: Record<string, TensorInput>): LSTMCell {
-    const sd = snapshotTensorDict('stateDict', stateDict);   // read once
-    const cell = new LSTMCell(inferCellSizes('stateDict', sd, 4, ''));
-    cell.loadStateDict(sd);
+  static fromPyTorch(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): LSTMCell {
+    const prefix = readPrefix('LSTMCell.fromPyTorch options', options);
+    // Keys and values read once: what is checked is what is loaded.
+    const sd = snapshotTensorDict(prefixedName('stateDict', prefix), selectPrefix('stateDict', stateDict, prefix));
+    const cell = new LSTMCell(inferCellSizes(prefixedName('stateDict', prefix), sd, 4, ''));
+    cell.loadStateDict(addPrefix(sd, prefix), { prefix });
     return cell;
   }
 
