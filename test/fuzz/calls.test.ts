@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   GRU, GRUCell, LSTM, LSTMCell, Linear, SequenceRunner, TruncatedBPTT, gradCheck, mseLoss, softmaxCrossEntropy, orthogonal,
-  Adam, SGD, clipGradNorm, Random, saveModel, saveSafetensors, type CellState, type RecurrentModule,
+  Adam, Embedding, SGD, clipGradNorm, Random, saveModel, saveSafetensors, type CellState, type RecurrentModule,
 } from '../../src/index.js';
 import * as kernels from '../../src/kernels/index.js';
 import { bitwiseEqual, randn } from '../helpers/cells.js';
@@ -120,6 +120,16 @@ describe('ownership: a forward result is consumed once, by its maker', () => {
     expectLibraryError(() => b.backward({ y: f.y, tape: new Tape(b, 1000, new Float32Array(1)) } as never, randn(2000, 2)), 'forward');
     b.backward(f, randn(2, 2));
     expectLibraryError(() => b.backward(f, randn(2, 2)), 'forward');
+  });
+
+  it('Embedding', () => {
+    const a = new Embedding({ numEmbeddings: 4, embeddingDim: 2 }), b = new Embedding({ numEmbeddings: 4, embeddingDim: 2 });
+    const f = b.forward([0, 3], 1);
+    expectLibraryError(() => a.backward(f, randn(4, 1)), 'forward');
+    b.backward(f, randn(4, 1));
+    expectLibraryError(() => b.backward(f, randn(4, 1)), 'forward');
+    expectLibraryError(() => b.run(new Proxy(new Int32Array(2), {}) as never, 1), 'indices');
+    expectLibraryError(() => b.backward(b.forward([1], 1), b.grads.weight.subarray(0, 2)), 'dy');
   });
 
   it('runners, stacks, TBPTT: one backward per forward', () => {

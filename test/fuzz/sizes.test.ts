@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  GRU, GRUCell, LSTM, LSTMCell, Linear, SequenceRunner, StreamingRunner, TruncatedBPTT, buildModel, loadModel, saveModel,
+  Embedding, GRU, GRUCell, LSTM, LSTMCell, Linear, SequenceRunner, StreamingRunner, TruncatedBPTT, buildModel, loadModel, saveModel,
   saveModelSafetensors,
 } from '../../src/index.js';
 import { DEFAULT_MAX_BYTES, MAX_LAYERS, MAX_SIZE } from '../../src/core/limits.js';
@@ -36,6 +36,8 @@ describe('sizes: constructors', () => {
       ['projSize', (v) => new LSTM({ inputSize: 2, hiddenSize: 4, projSize: v as number })],
       ['projSize', (v) => new LSTMCell({ inputSize: 2, hiddenSize: 4, projSize: v as number })],
       ['dropout', (v) => new GRU({ inputSize: 2, hiddenSize: 4, numLayers: 2, dropout: v as number })],
+      ['numEmbeddings', (v) => new Embedding({ numEmbeddings: v as number, embeddingDim: 2 })],
+      ['embeddingDim', (v) => new Embedding({ numEmbeddings: 3, embeddingDim: v as number })],
       ['batch', (v) => new StreamingRunner(new GRUCell({ inputSize: 2, hiddenSize: 2 }), { batch: v as number })],
       ['batch', (v) => new TruncatedBPTT(new LSTMCell({ inputSize: 2, hiddenSize: 2 }), { batch: v as number })],
       ['batch', (v) => new SequenceRunner(new LSTMCell({ inputSize: 2, hiddenSize: 2 })).run(new Float32Array(4), { batch: v as number })],
