@@ -7,6 +7,7 @@
  * `recurrent-cells/kernels`.
  */
 export { Random } from './core/random.js';
+export { getBackend, setBackend, type BackendName } from './kernels/backend.js';
 export type { Tensor, Parameter } from './core/tensor.js';
 export type { TensorInput, NestedNumbers } from './core/tensor-input.js';
 export type { CellParams } from './cells/params.js';

@@ -11,14 +11,14 @@
  *
  * Gate blocks in the weights are i, f, g, o (PyTorch's order): rows [0,H) i, [H,2H) f, ….
  */
-import { gemmNN, gemmTN } from '../kernels/gemm.js';
+import { gemmTN } from '../kernels/backend.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { checkConfig } from '../core/validate.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
 import type { LSTMState } from './state.js';
 import type { CellTape } from './tape.js';
-import { gemmW } from './weights.js';
+import { gemmW, gemmWBackward } from './weights.js';
 import { checkObject } from '../core/validate.js';
 import type { TensorInput } from '../core/tensor-input.js';
 import { inferCellSizes } from './pytorch.js';
@@ -92,7 +92,7 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
     const B = tape.batch, H = this.hiddenSize, G4 = 4 * H;
     lstmGatesBackward(tape, t);
     // dh_{t−1} [rows, H] += dGates [rows, 4H] · W_hh [4H, H]
-    gemmNN(tape.dh, (t & 1) * B * H, H, tape.gates, t * B * G4, G4, this.params.weightHh, 0, H, tape.batchSizes[t]!, H, G4, true);
+    gemmWBackward(tape.dh, (t & 1) * B * H, H, tape.gates, t * B * G4, G4, tape.weightHh, 0, tape.batchSizes[t]!, G4, true);
   }
 
   /** @internal */
