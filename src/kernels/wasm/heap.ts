@@ -106,14 +106,19 @@ export function wasmHeap(): WasmHeap | null {
 }
 
 function compile(): WasmHeap | null {
+  return createWasmHeap(true) ?? createWasmHeap(false);
+}
+
+/**
+ * @internal A new instance with its own memory: the FMA variant (relaxed SIMD) or the plain
+ * one; null where it does not validate or compile. Tests use it to hold both variants.
+ */
+export function createWasmHeap(fma: boolean): WasmHeap | null {
   try {
     if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') return null;
-    for (const fma of [true, false]) {
-      const bytes = gemmModuleBytes(fma);
-      if (!WebAssembly.validate(bytes)) continue;
-      return new WasmHeap(new WebAssembly.Module(bytes), fma);
-    }
-    return null;
+    const bytes = gemmModuleBytes(fma);
+    if (!WebAssembly.validate(bytes)) return null;
+    return new WasmHeap(new WebAssembly.Module(bytes), fma);
   } catch {
     // CompileError under a CSP without 'wasm-unsafe-eval', or a failed first allocation.
     return null;
