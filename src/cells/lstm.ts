@@ -11,7 +11,7 @@
  *
  * Gate blocks in the weights are i, f, g, o (PyTorch's order): rows [0,H) i, [H,2H) f, ….
  */
-import { gemmTN } from '../kernels/backend.js';
+import { gemmTN, lstmGatesOnWasm } from '../kernels/backend.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { checkConfig } from '../core/validate.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
@@ -84,7 +84,7 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
     const B = tape.batch, H = this.hiddenSize, G4 = 4 * H;
     // gates[t] [rows, 4H] += h_{t−1} · W_hhᵀ  (onto the input projection x_t·W_ihᵀ)
     gemmW(tape.gates, t * B * G4, G4, tape.h, t * B * H, H, tape.weightHh, 0, tape.batchSizes[t]!, G4, true);
-    lstmGatesForward(tape, t);
+    if (!lstmGatesOnWasm(tape, t)) lstmGatesForward(tape, t);
   }
 
   /** @internal */

@@ -9,6 +9,7 @@
 import * as js from './gemm.js';
 import { BSource, ResidentMatrix, wasmGemm } from './wasm/gemm.js';
 import { wasmHeap, type WasmHeap } from './wasm/heap.js';
+import { wasmLstmGatesForward, type LstmStepArrays } from './wasm/gates.js';
 import { describe } from '../core/validate.js';
 
 /** A backend's name, as `getBackend()` reports it. */
@@ -125,6 +126,17 @@ export function gemmResident(
   if (heap !== null && pays(M, N, K, M * K + 2 * M * N)) {
     wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, src, bOff, ldb, BSource.Resident, res, M, N, K, accumulate);
   } else js.gemmNN(C, cOff, ldc, A, aOff, lda, src, bOff, ldb, M, N, K, accumulate);
+}
+
+/**
+ * @internal The LSTM gate pass of step t (cells/lstm.ts lstmGatesForward) on wasm when wasm is
+ * the backend: true when done, false when the caller runs the TypeScript kernel.
+ */
+export function lstmGatesOnWasm(tape: LstmStepArrays, t: number): boolean {
+  const heap = activeHeap();
+  if (heap === null) return false;
+  wasmLstmGatesForward(heap, tape, t);
+  return true;
 }
 
 export { ResidentMatrix };

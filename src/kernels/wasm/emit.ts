@@ -7,6 +7,7 @@
 
 /** Appends v ≥ 0 as unsigned LEB128. */
 export function uleb(out: number[], v: number): void {
+  if (!(v >= 0)) throw new RangeError(`uleb: expected a non-negative integer, got ${v}`);
   do {
     let byte = v & 0x7f;
     v = Math.floor(v / 128);

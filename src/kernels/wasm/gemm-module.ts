@@ -19,6 +19,7 @@
  * tiles use lane 0 of a half-loaded vector.
  */
 import { Body, I32, OP, SIMD, V128, moduleBytes } from './emit.js';
+import { lstmForward } from './gates-module.js';
 
 // Parameters and locals.
 const C = 0, LDC = 1, A = 2, SAI = 3, SAK = 4, B = 5, LDB = 6, M = 7, N = 8, K = 9, ACC = 10;
@@ -31,7 +32,10 @@ const TILES: Record<1 | 2, Array<[number, number, boolean]>> = {
   1: [[16, 8, false], [8, 4, false], [2, 1, false], [1, 1, true]],
 };
 
-/** The module's bytes; `fma`: multiply-add with f64x2.relaxed_madd (relaxed SIMD). */
+/**
+ * The module's bytes: gemm, and lstm_fwd (gates-module.ts); `fma`: gemm multiplies and adds with
+ * f64x2.relaxed_madd (relaxed SIMD).
+ */
 export function gemmModuleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
   const f = new Body();
   // i = 0; while (i + 2 <= M) { rows(2); i += 2 }  if (i < M) rows(1)
@@ -43,9 +47,7 @@ export function gemmModuleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
   f.get(I).get(M).op(OP.i32LtS, OP.if, OP.void);
   rows(f, 1, fma);
   f.op(OP.end);
-  return moduleBytes([{
-    name: 'gemm', params: 11, locals: [[8, I32], [11, V128]], body: f,
-  }], 1);
+  return moduleBytes([{ name: 'gemm', params: 11, locals: [[8, I32], [11, V128]], body: f }, lstmForward()], 1);
 }
 
 /** Rows i … i+R−1: aRow, cRow, then every tile width in turn across j. */

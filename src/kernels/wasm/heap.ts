@@ -5,8 +5,9 @@
  * compiles (no WebAssembly, no SIMD, a CSP without 'wasm-unsafe-eval') `wasmHeap()` is null.
  *
  * Memory layout (bytes):
- *   [0, scratchBytes)                       operands of one call, copied in and out per call
- *   [scratchBytes, scratchBytes + budget)   the weight arena: f64 copies of weight matrices
+ *   [0, base)                               the exp tables of the gate kernels (gates-module.ts)
+ *   [base, base + scratchBytes)             operands of one call, copied in and out per call
+ *   [base + scratchBytes, … + budget)       the weight arena: f64 copies of weight matrices
  *
  * Memory policy: arena reuse, no FinalizationRegistry. The arena is a bump allocator with a byte
  * budget (32 MiB, or twice the largest matrix asked for). When a copy does not fit, the whole
@@ -19,6 +20,7 @@
  * each grow, and nothing else holds a view of wasm memory across calls.
  */
 import { gemmModuleBytes } from './gemm-module.js';
+import { TABLE_BYTES, writeTables } from './gates-module.js';
 
 const PAGE = 65536;
 const MIN_BUDGET = 32 << 20;
@@ -29,9 +31,15 @@ export type GemmKernel = (
   M: number, N: number, K: number, acc: number,
 ) => void;
 
+/** The exported LSTM gate pass: see gates-module.ts. */
+export type LstmGatesKernel = (g: number, bias: number, cp: number, cn: number, tc: number, hn: number, rows: number, H: number) => void;
+
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   readonly gemm: GemmKernel;
+  readonly lstmForward: LstmGatesKernel;
+  /** Byte offset of the operand region (after the tables). */
+  readonly base = Math.ceil(TABLE_BYTES / 64) * 64;
   /** Whether the kernel multiplies and adds with relaxed_madd. */
   readonly fma: boolean;
   /** Views of the current buffer, remade after every grow. */
@@ -48,8 +56,10 @@ export class WasmHeap {
     const instance = new WebAssembly.Instance(module, {});
     this.memory = instance.exports.memory as WebAssembly.Memory;
     this.gemm = instance.exports.gemm as GemmKernel;
+    this.lstmForward = instance.exports.lstm_fwd as LstmGatesKernel;
     this.fma = fma;
     this.views();
+    writeTables(this.f64);
   }
 
   /** Bytes of wasm memory now. */
@@ -65,14 +75,14 @@ export class WasmHeap {
     if (bytes <= this.scratchBytes) return;
     this.scratchBytes = Math.ceil(bytes / PAGE) * PAGE;
     this.resetArena();
-    this.reserve(this.scratchBytes);
+    this.reserve(this.base + this.scratchBytes);
   }
 
   /** A region of `bytes` (a multiple of 8) in the current arena generation: its byte offset. */
   alloc(bytes: number): number {
     if (bytes * 2 > this.budget) this.budget = bytes * 2;
     if (this.arenaTop + bytes > this.budget) this.resetArena();
-    const off = this.scratchBytes + this.arenaTop;
+    const off = this.base + this.scratchBytes + this.arenaTop;
     this.arenaTop += bytes;
     this.reserve(off + bytes);
     return off;

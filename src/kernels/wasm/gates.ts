@@ -1,0 +1,41 @@
+/**
+ * The gate passes on the WebAssembly instance: the step's rows are copied in, the kernel of
+ * gates-module.ts runs, the results are copied back. Bit-identical to the TypeScript kernels.
+ */
+import type { WasmHeap } from './heap.js';
+
+/** What the LSTM gate pass reads and writes of a tape (cells/tape.ts), by structure. */
+export interface LstmStepArrays {
+  readonly batch: number;
+  readonly hiddenSize: number;
+  readonly batchSizes: Int32Array;
+  /** [T, B, 4H] */
+  readonly gates: Float32Array;
+  /** [T+1, B, H] */
+  readonly c: Float32Array;
+  /** [T, B, H] tanh(c_t) */
+  readonly aux: Float32Array;
+  /** [T+1, B, H] */
+  readonly h: Float32Array;
+  /** [4H] */
+  readonly foldedBias: Float32Array;
+}
+
+/** lstmGatesForward (cells/lstm.ts) of step t on the instance. */
+export function wasmLstmGatesForward(heap: WasmHeap, tape: LstmStepArrays, t: number): void {
+  const B = tape.batch, H = tape.hiddenSize, rows = tape.batchSizes[t]!;
+  if (rows === 0) return;
+  const n = rows * H, gOff = t * B * 4 * H, sPrev = t * B * H, sNext = sPrev + B * H;
+  // Scratch (f32 elements from base): g [rows, 4H], bias [4H], c_{t−1}, c_t, tanh c_t, h_t [rows, H].
+  const g = heap.base / 4, bias = g + 4 * n, cp = bias + 4 * H, cn = cp + n, tc = cn + n, hn = tc + n;
+  heap.scratch((hn + n - g) * 4);
+  const f32 = heap.f32;
+  f32.set(tape.gates.subarray(gOff, gOff + 4 * n), g);
+  f32.set(tape.foldedBias, bias);
+  f32.set(tape.c.subarray(sPrev, sPrev + n), cp);
+  heap.lstmForward(g * 4, bias * 4, cp * 4, cn * 4, tc * 4, hn * 4, rows, H);
+  tape.gates.set(f32.subarray(g, g + 4 * n), gOff);
+  tape.c.set(f32.subarray(cn, cn + n), sNext);
+  tape.aux.set(f32.subarray(tc, tc + n), sPrev);
+  tape.h.set(f32.subarray(hn, hn + n), sNext);
+}
