@@ -14,48 +14,75 @@
  * nothing in any one sum's order.
  *
  * Tiles: 2 rows × 8 columns (8 f64x2 accumulators: with the two A splats and one B vector, 11 of
- * V8's 15 usable XMM registers; 12 accumulators spill), then 2×2 and 2×1 at the right edge; a
- * last odd row runs 1×16 (8 accumulators again, for batch-1 products), 1×8, 1×2, 1×1. The 1-column
- * tiles use lane 0 of a half-loaded vector.
+ * V8's 15 usable XMM registers; 12 accumulators spill), 1×8 for a last odd row, 2×2 and 2×1 at
+ * the right edge; a single row (batch 1) runs 1×16 (8 accumulators again), 1×8, 1×2, 1×1. The
+ * 1-column tiles use lane 0 of a half-loaded vector.
  */
 import { Body, I32, OP, SIMD, V128, moduleBytes } from './emit.js';
 import { lstmForward } from './gates-module.js';
 
 // Parameters and locals.
 const C = 0, LDC = 1, A = 2, SAI = 3, SAK = 4, B = 5, LDB = 6, M = 7, N = 8, K = 9, ACC = 10;
-const I = 11, J = 12, KK = 13, AP = 14, BP = 15, AROW = 16, CROW = 17, CP = 18;
-const ACC0 = 19, X0 = 27, Y = 29;
+const I = 11, J = 12, KK = 13, AP = 14, BP = 15, AROW = 16, CROW = 17, CP = 18, J0 = 19;
+const ACC0 = 20, X0 = 28, Y = 30;
 
-/** Tile widths by rows: [columns, vectors, half (1 column in lane 0)]. */
-const TILES: Record<1 | 2, Array<[number, number, boolean]>> = {
-  2: [[8, 4, false], [2, 1, false], [1, 1, true]],
-  1: [[16, 8, false], [8, 4, false], [2, 1, false], [1, 1, true]],
-};
+/** Tile widths: [columns, vectors, half (1 column in lane 0)]. */
+type Width = [cols: number, vectors: number, half: boolean];
+const ONE_ROW: Width[] = [[16, 8, false], [8, 4, false], [2, 1, false], [1, 1, true]];
+const TAIL: Width[] = [[2, 1, false], [1, 1, true]];
 
 /**
  * The module's bytes: gemm, and lstm_fwd (gates-module.ts); `fma`: gemm multiplies and adds with
  * f64x2.relaxed_madd (relaxed SIMD).
+ *
+ * Loop order: for M = 1 (batch-1 products) one row, tiles 1×16 … 1×1. Otherwise column blocks of
+ * 8 outermost, every row pair passing over the block (2×8 tiles, a last odd row 1×8), so B's
+ * block (K × 8 float64) stays in cache while A streams; then the last N mod 8 columns row by row.
  */
 export function gemmModuleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
   const f = new Body();
-  // i = 0; while (i + 2 <= M) { rows(2); i += 2 }  if (i < M) rows(1)
+  f.get(M).i32(1).op(OP.i32Eq, OP.if, OP.void);
+  f.i32(0).set(I).i32(0).set(J0);
+  rows(f, 1, ONE_ROW, fma);
+  f.op(OP.else);
+  f.i32(0).set(J);
+  f.op(OP.block, OP.void, OP.loop, OP.void);
+  f.get(J).i32(8).op(OP.i32Add).get(N).op(OP.i32GtS, OP.brIf, 1);
   f.i32(0).set(I);
   f.op(OP.block, OP.void, OP.loop, OP.void);
   f.get(I).i32(2).op(OP.i32Add).get(M).op(OP.i32GtS, OP.brIf, 1);
-  rows(f, 2, fma);
+  rowStarts(f);
+  tile(f, 2, 4, false, fma);
   f.get(I).i32(2).op(OP.i32Add).set(I).op(OP.br, 0, OP.end, OP.end);
   f.get(I).get(M).op(OP.i32LtS, OP.if, OP.void);
-  rows(f, 1, fma);
+  rowStarts(f);
+  tile(f, 1, 4, false, fma);
   f.op(OP.end);
-  return moduleBytes([{ name: 'gemm', params: 11, locals: [[8, I32], [11, V128]], body: f }, lstmForward()], 1);
+  f.get(J).i32(8).op(OP.i32Add).set(J).op(OP.br, 0, OP.end, OP.end);
+  // Columns J0 … N−1: i = 0; while (i + 2 <= M) { rows(2); i += 2 }  if (i < M) rows(1)
+  f.get(J).set(J0).i32(0).set(I);
+  f.op(OP.block, OP.void, OP.loop, OP.void);
+  f.get(I).i32(2).op(OP.i32Add).get(M).op(OP.i32GtS, OP.brIf, 1);
+  rows(f, 2, TAIL, fma);
+  f.get(I).i32(2).op(OP.i32Add).set(I).op(OP.br, 0, OP.end, OP.end);
+  f.get(I).get(M).op(OP.i32LtS, OP.if, OP.void);
+  rows(f, 1, TAIL, fma);
+  f.op(OP.end);
+  f.op(OP.end);
+  return moduleBytes([{ name: 'gemm', params: 11, locals: [[9, I32], [11, V128]], body: f }, lstmForward()], 1);
 }
 
-/** Rows i … i+R−1: aRow, cRow, then every tile width in turn across j. */
-function rows(f: Body, R: 1 | 2, fma: boolean): void {
+/** aRow = a + i·sai, cRow = c + i·ldc. */
+function rowStarts(f: Body): void {
   f.get(A).get(I).get(SAI).op(OP.i32Mul, OP.i32Add).set(AROW);
   f.get(C).get(I).get(LDC).op(OP.i32Mul, OP.i32Add).set(CROW);
-  f.i32(0).set(J);
-  for (const [cols, V, half] of TILES[R]) {
+}
+
+/** Rows i … i+R−1 from column J0 on: each tile width in turn across j. */
+function rows(f: Body, R: 1 | 2, widths: Width[], fma: boolean): void {
+  rowStarts(f);
+  f.get(J0).set(J);
+  for (const [cols, V, half] of widths) {
     f.op(OP.block, OP.void, OP.loop, OP.void);
     f.get(J).i32(cols).op(OP.i32Add).get(N).op(OP.i32GtS, OP.brIf, 1);
     tile(f, R, V, half, fma);

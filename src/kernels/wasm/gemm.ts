@@ -66,7 +66,8 @@ export function wasmGemm(
   accumulate: boolean,
 ): void {
   if (M <= 0 || N <= 0) return;
-  const aSpan = Math.max(0, transA ? (K - 1) * lda + M : (M - 1) * lda + K);
+  // op(A) goes in as [M, K] row-major (Aᵀ gathered when transA): each row's k run is contiguous.
+  const aSpan = M * K;
   const cSpan = (M - 1) * ldc + N;
   const aPtr = heap.base, cPtr = aPtr + align8(aSpan * 4), bPtr = cPtr + align8(cSpan * 4);
   const bElems = mode === BSource.Rows ? Math.max(0, (K - 1) * ldb + N) : mode === BSource.Columns ? K * N : 0;
@@ -75,7 +76,14 @@ export function wasmGemm(
   // The arena may grow memory (remaking the views): read heap.f32/f64 only after this.
   if (mode === BSource.Resident) b = res!.at(heap, B) + bOff * 8;
   const f32 = heap.f32, f64 = heap.f64;
-  f32.set(A.subarray(aOff, aOff + aSpan), aPtr / 4);
+  if (!transA && lda === K) f32.set(A.subarray(aOff, aOff + aSpan), aPtr / 4);
+  else if (!transA) for (let i = 0; i < M; i++) f32.set(A.subarray(aOff + i * lda, aOff + i * lda + K), aPtr / 4 + i * K);
+  else {
+    for (let k = 0, base = aPtr / 4; k < K; k++) {
+      const src = aOff + k * lda;
+      for (let i = 0, d = base + k; i < M; i++, d += K) f32[d] = A[src + i]!;
+    }
+  }
   if (accumulate || ldc !== N) f32.set(C.subarray(cOff, cOff + cSpan), cPtr / 4);
   if (mode === BSource.Rows) {
     f64.set(B.subarray(bOff, bOff + bElems), bPtr / 8);
@@ -88,6 +96,6 @@ export function wasmGemm(
     }
     ldbBytes = N * 8;
   }
-  heap.gemm(cPtr, ldc * 4, aPtr, transA ? 4 : lda * 4, transA ? lda * 4 : 4, b, ldbBytes, M, N, K, accumulate ? 1 : 0);
+  heap.gemm(cPtr, ldc * 4, aPtr, K * 4, 4, b, ldbBytes, M, N, K, accumulate ? 1 : 0);
   C.set(heap.f32.subarray(cPtr / 4, cPtr / 4 + cSpan), cOff);
 }
