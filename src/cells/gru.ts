@@ -12,7 +12,7 @@
  * Gate blocks in the weights are r, z, n (PyTorch's order). PyTorch's nn.GRU is the resetAfter
  * form with h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}; its z rows are the negation of ours (σ(−a) = 1 − σ(a)).
  */
-import { gemmTN } from '../kernels/backend.js';
+import { gemmTN, gruGatesOnWasm } from '../kernels/backend.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { checkConfig, checkObject, checkOptionalBoolean } from '../core/validate.js';
@@ -104,12 +104,13 @@ export class GRUCell extends RecurrentCell<GRUState> {
     if (this.resetAfter) {
       // hh [rows, H] = h_{t−1} · W_hnᵀ (r multiplies it, so it cannot go onto the gates)
       gemmW(tape.hh, 0, H, tape.h, sPrev, H, tape.weightHh, 2 * H, rows, H, false);
-      gruResetAfterForward(tape, t, this.bias ? this.params.biasHh! : null);
+      const biasHh = this.bias ? this.params.biasHh! : null;
+      if (!gruGatesOnWasm(tape, t, 'resetAfter', biasHh)) gruResetAfterForward(tape, t, biasHh);
     } else {
       // r, z ; aux = r ⊙ h_{t−1} ; gates[t][:, 2H:3H] += (r ⊙ h_{t−1}) · W_hnᵀ ; n ; h_t
-      gruResetForward(tape, t);
+      if (!gruGatesOnWasm(tape, t, 'reset', null)) gruResetForward(tape, t);
       gemmW(tape.gates, gOff + 2 * H, G3, tape.aux, sPrev, H, tape.weightHh, 2 * H, rows, H, true);
-      gruCandidateForward(tape, t);
+      if (!gruGatesOnWasm(tape, t, 'candidate', null)) gruCandidateForward(tape, t);
     }
   }
 

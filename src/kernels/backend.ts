@@ -9,7 +9,7 @@
 import * as js from './gemm.js';
 import { BSource, ResidentMatrix, wasmGemm } from './wasm/gemm.js';
 import { wasmHeap, type WasmHeap } from './wasm/heap.js';
-import { wasmLstmGatesForward, type LstmStepArrays } from './wasm/gates.js';
+import { wasmGruGatesForward, wasmLstmGatesForward, type GruPass, type LstmStepArrays } from './wasm/gates.js';
 import { describe } from '../core/validate.js';
 
 /** A backend's name, as `getBackend()` reports it. */
@@ -136,6 +136,17 @@ export function lstmGatesOnWasm(tape: LstmStepArrays, t: number): boolean {
   const heap = activeHeap();
   if (heap === null) return false;
   wasmLstmGatesForward(heap, tape, t);
+  return true;
+}
+
+/**
+ * @internal A GRU gate pass of step t (cells/gru.ts) on wasm when wasm is the backend: true when
+ * done, false when the caller runs the TypeScript kernel. `biasHh`: resetAfter's b_hh, or null.
+ */
+export function gruGatesOnWasm(tape: LstmStepArrays, t: number, pass: GruPass, biasHh: Float32Array | null): boolean {
+  const heap = activeHeap();
+  if (heap === null) return false;
+  wasmGruGatesForward(heap, tape, t, pass, biasHh);
   return true;
 }
 

@@ -148,16 +148,19 @@ function columns(f: Body, half: boolean): void {
   store2(f, HN, SQ, half, VC);
 }
 
-/** The body of lstm_fwd. */
-export function lstmForward(): FunctionDef {
+/**
+ * A gate function over rows × H: parameters (g, bias, p2, p3, p4, p5, rows, H), g [rows, G·H];
+ * `columns` emits the work of columns j, j+1 (or j alone, half) of row b.
+ */
+function gateFunction(name: string, G: number, columns: (f: Body, half: boolean) => void): FunctionDef {
   const f = new Body();
   f.get(H).i32(4).op(OP.i32Mul).set(H4);
   f.i32(0).set(B);
   f.op(OP.block, OP.void, OP.loop, OP.void);
   f.get(B).get(ROWS).op(OPS.i32GeS, OP.brIf, 1);
-  // GQ = b·16H (row of g), SQ = b·4H (row of the state arrays), BQ = 0
+  // SQ = b·4H bytes (row b of the [rows, H] arrays), GQ = G·SQ (row b of g), BQ = 0 (bias)
   f.get(B).get(H4).op(OP.i32Mul).set(SQ);
-  f.get(SQ).i32(2).op(OPS.i32Shl).set(GQ);
+  f.get(SQ).i32(G).op(OP.i32Mul).set(GQ);
   f.i32(0).set(BQ);
   f.i32(0).set(J);
   for (const half of [false, true]) {
@@ -168,5 +171,74 @@ export function lstmForward(): FunctionDef {
     f.get(J).i32(half ? 1 : 2).op(OP.i32Add).set(J).op(OP.br, 0, OP.end, OP.end);
   }
   f.get(B).i32(1).op(OP.i32Add).set(B).op(OP.br, 0, OP.end, OP.end);
-  return { name: 'lstm_fwd', params: 8, locals: [[I32_LOCALS, I32], [V128_LOCALS, V128]], body: f };
+  return { name, params: 8, locals: [[I32_LOCALS, I32], [V128_LOCALS, V128]], body: f };
+}
+
+/** lstm_fwd(g, bias, cp, cn, tc, hn, rows, H): lstmGatesForward (cells/lstm.ts). */
+export function lstmForward(): FunctionDef {
+  return gateFunction('lstm_fwd', 4, columns);
+}
+
+// GRU parameter roles (gateFunction's p2 … p5).
+const HP = 2, P3 = 3, HH = 4, BHN = 5;   // P3: rh (gru_reset) or h_t
+
+/** gru_reset(g, bias, hp, rh, −, −, rows, H): gruResetForward (cells/gru.ts). r, z; rh = r ⊙ h_{t−1}. */
+export function gruReset(): FunctionDef {
+  return gateFunction('gru_reset', 3, (f, half) => {
+    preact(f, 0, half); f.set(VI); sigmoid(f, VI); f.set(VI);
+    preact(f, 1, half); f.set(VF); sigmoid(f, VF); f.set(VF);
+    store2(f, G, GQ, half, VI);
+    store2(f, G, GQ, half, VF, H4, 1);
+    f.get(VI); load2(f, HP, SQ, half); f.simd(SIMD.f64x2Mul).set(VC);
+    store2(f, P3, SQ, half, VC);
+  });
+}
+
+/**
+ * gru_cand(g, bias, hp, hn, −, −, rows, H): gruCandidateForward. n = tanh(g_n + b_n);
+ * h_t = (1 − z) ⊙ h_{t−1} + z ⊙ n, z read back as stored (float32), n unrounded.
+ */
+export function gruCandidate(): FunctionDef {
+  return gateFunction('gru_cand', 3, (f, half) => {
+    preact(f, 2, half); f.set(VG); tanh(f, VG); f.set(VG);
+    store2(f, G, GQ, half, VG, H4, 2);
+    loadGate(f, 1, half); f.set(VF);
+    load2(f, HP, SQ, half); f.set(VO);
+    splat(f, 1); f.get(VF); f.simd(S.f64x2Sub).get(VO).simd(SIMD.f64x2Mul);
+    f.get(VF).get(VG).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set(VC);
+    store2(f, P3, SQ, half, VC);
+  });
+}
+
+/**
+ * gru_after(g, bias, hp, hnext, hh, bhn, rows, H): gruResetAfterForward. r, z as above;
+ * hn = f32(hh + b_hn) written over hh; n = tanh((g_n + b_n) + r·hn); r, z, n over g;
+ * h_t = (1 − z) ⊙ h_{t−1} + z ⊙ n into hnext.
+ */
+export function gruResetAfter(): FunctionDef {
+  return gateFunction('gru_after', 3, (f, half) => {
+    preact(f, 0, half); f.set(VI); sigmoid(f, VI); f.set(VI);
+    preact(f, 1, half); f.set(VF); sigmoid(f, VF); f.set(VF);
+    // hn = f32(hh + b_hn)
+    load2(f, HH, SQ, half); load2(f, BHN, BQ, half); f.simd(SIMD.f64x2Add);
+    f.simd(SIMD.f32x4DemoteF64x2Zero).simd(SIMD.f64x2PromoteLowF32x4).set(VO);
+    preact(f, 2, half); f.get(VI).get(VO).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set(VG);
+    tanh(f, VG); f.set(VG);
+    store2(f, G, GQ, half, VI);
+    store2(f, G, GQ, half, VF, H4, 1);
+    store2(f, G, GQ, half, VG, H4, 2);
+    store2(f, HH, SQ, half, VO);          // hn over hh (copied out to aux)
+    load2(f, HP, SQ, half); f.set(VO);
+    splat(f, 1); f.get(VF); f.simd(S.f64x2Sub).get(VO).simd(SIMD.f64x2Mul);
+    f.get(VF).get(VG).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set(VC);
+    store2(f, P3, SQ, half, VC);
+  });
+}
+
+/** Pushes gate block n of g (float32 as stored) as f64x2. */
+function loadGate(f: Body, n: number, half: boolean): void {
+  f.get(G).get(GQ).op(OP.i32Add);
+  for (let m = 0; m < n; m++) f.get(H4).op(OP.i32Add);
+  if (half) f.mem(SIMD.load32Zero, true, 2, 0); else f.mem(SIMD.load64Zero, true, 2, 0);
+  f.simd(SIMD.f64x2PromoteLowF32x4);
 }

@@ -4,7 +4,7 @@
  */
 import type { WasmHeap } from './heap.js';
 
-/** What the LSTM gate pass reads and writes of a tape (cells/tape.ts), by structure. */
+/** What the gate passes read and write of a tape (cells/tape.ts), by structure. */
 export interface LstmStepArrays {
   readonly batch: number;
   readonly hiddenSize: number;
@@ -17,8 +17,10 @@ export interface LstmStepArrays {
   readonly aux: Float32Array;
   /** [T+1, B, H] */
   readonly h: Float32Array;
-  /** [4H] */
+  /** [G·H] */
   readonly foldedBias: Float32Array;
+  /** [B, H] GRU (resetAfter) W_hn·h_{t−1} */
+  readonly hh: Float32Array;
 }
 
 /** lstmGatesForward (cells/lstm.ts) of step t on the instance. */
@@ -38,4 +40,39 @@ export function wasmLstmGatesForward(heap: WasmHeap, tape: LstmStepArrays, t: nu
   tape.c.set(f32.subarray(cn, cn + n), sNext);
   tape.aux.set(f32.subarray(tc, tc + n), sPrev);
   tape.h.set(f32.subarray(hn, hn + n), sNext);
+}
+
+/** Which GRU pass: gruResetForward, gruCandidateForward, gruResetAfterForward (cells/gru.ts). */
+export type GruPass = 'reset' | 'candidate' | 'resetAfter';
+
+/**
+ * A GRU gate pass of step t on the instance. `biasHh` (resetAfter only): the cell's b_hh [3H],
+ * whose n block b_hn is added to hh; null without biases (then +0 is added, as in TypeScript).
+ */
+export function wasmGruGatesForward(heap: WasmHeap, tape: LstmStepArrays, t: number, pass: GruPass, biasHh: Float32Array | null): void {
+  const B = tape.batch, H = tape.hiddenSize, rows = tape.batchSizes[t]!;
+  if (rows === 0) return;
+  const n = rows * H, gOff = t * B * 3 * H, sPrev = t * B * H, sNext = sPrev + B * H;
+  // Scratch (f32 elements from base): g [rows, 3H], bias [3H], h_{t−1}, out, hh [rows, H], b_hn [H].
+  const g = heap.base / 4, bias = g + 3 * n, hp = bias + 3 * H, out = hp + n, hh = out + n, bhn = hh + n;
+  heap.scratch((bhn + H - g) * 4);
+  const f32 = heap.f32;
+  f32.set(tape.gates.subarray(gOff, gOff + 3 * n), g);
+  f32.set(tape.foldedBias, bias);
+  f32.set(tape.h.subarray(sPrev, sPrev + n), hp);
+  if (pass === 'reset') {
+    heap.gruReset(g * 4, bias * 4, hp * 4, out * 4, 0, 0, rows, H);
+    tape.aux.set(f32.subarray(out, out + n), sPrev);
+  } else if (pass === 'candidate') {
+    heap.gruCandidate(g * 4, bias * 4, hp * 4, out * 4, 0, 0, rows, H);
+    tape.h.set(f32.subarray(out, out + n), sNext);
+  } else {
+    f32.set(tape.hh.subarray(0, n), hh);
+    if (biasHh === null) f32.fill(0, bhn, bhn + H);
+    else f32.set(biasHh.subarray(2 * H, 3 * H), bhn);
+    heap.gruResetAfter(g * 4, bias * 4, hp * 4, out * 4, hh * 4, bhn * 4, rows, H);
+    tape.aux.set(f32.subarray(hh, hh + n), sPrev);
+    tape.h.set(f32.subarray(out, out + n), sNext);
+  }
+  tape.gates.set(f32.subarray(g, g + 3 * n), gOff);
 }

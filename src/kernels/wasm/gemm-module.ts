@@ -19,7 +19,7 @@
  * 1-column tiles use lane 0 of a half-loaded vector.
  */
 import { Body, I32, OP, SIMD, V128, moduleBytes } from './emit.js';
-import { lstmForward } from './gates-module.js';
+import { gruCandidate, gruReset, gruResetAfter, lstmForward } from './gates-module.js';
 
 // Parameters and locals.
 const C = 0, LDC = 1, A = 2, SAI = 3, SAK = 4, B = 5, LDB = 6, M = 7, N = 8, K = 9, ACC = 10;
@@ -32,7 +32,8 @@ const ONE_ROW: Width[] = [[16, 8, false], [8, 4, false], [2, 1, false], [1, 1, t
 const TAIL: Width[] = [[2, 1, false], [1, 1, true]];
 
 /**
- * The module's bytes: gemm, and lstm_fwd (gates-module.ts); `fma`: gemm multiplies and adds with
+ * The module's bytes: gemm, and the gate passes lstm_fwd, gru_reset, gru_cand, gru_after
+ * (gates-module.ts); `fma`: gemm multiplies and adds with
  * f64x2.relaxed_madd (relaxed SIMD).
  *
  * Loop order: for M = 1 (batch-1 products) one row, tiles 1×16 … 1×1. Otherwise column blocks of
@@ -69,7 +70,8 @@ export function gemmModuleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
   rows(f, 1, TAIL, fma);
   f.op(OP.end);
   f.op(OP.end);
-  return moduleBytes([{ name: 'gemm', params: 11, locals: [[9, I32], [11, V128]], body: f }, lstmForward()], 1);
+  return moduleBytes([{ name: 'gemm', params: 11, locals: [[9, I32], [11, V128]], body: f },
+    lstmForward(), gruReset(), gruCandidate(), gruResetAfter()], 1);
 }
 
 /** aRow = a + i·sai, cRow = c + i·ldc. */

@@ -31,13 +31,16 @@ export type GemmKernel = (
   M: number, N: number, K: number, acc: number,
 ) => void;
 
-/** The exported LSTM gate pass: see gates-module.ts. */
-export type LstmGatesKernel = (g: number, bias: number, cp: number, cn: number, tc: number, hn: number, rows: number, H: number) => void;
+/** An exported gate pass (g, bias, p2 … p5, rows, H): see gates-module.ts. */
+export type LstmGatesKernel = (g: number, bias: number, p2: number, p3: number, p4: number, p5: number, rows: number, H: number) => void;
 
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   readonly gemm: GemmKernel;
   readonly lstmForward: LstmGatesKernel;
+  readonly gruReset: LstmGatesKernel;
+  readonly gruCandidate: LstmGatesKernel;
+  readonly gruResetAfter: LstmGatesKernel;
   /** Byte offset of the operand region (after the tables). */
   readonly base = Math.ceil(TABLE_BYTES / 64) * 64;
   /** Whether the kernel multiplies and adds with relaxed_madd. */
@@ -57,6 +60,9 @@ export class WasmHeap {
     this.memory = instance.exports.memory as WebAssembly.Memory;
     this.gemm = instance.exports.gemm as GemmKernel;
     this.lstmForward = instance.exports.lstm_fwd as LstmGatesKernel;
+    this.gruReset = instance.exports.gru_reset as LstmGatesKernel;
+    this.gruCandidate = instance.exports.gru_cand as LstmGatesKernel;
+    this.gruResetAfter = instance.exports.gru_after as LstmGatesKernel;
     this.fma = fma;
     this.views();
     writeTables(this.f64);
