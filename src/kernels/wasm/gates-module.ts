@@ -110,10 +110,10 @@ function load2(f: Body, base: number, off: number, half: boolean): void {
   f.simd(SIMD.f64x2PromoteLowF32x4);
 }
 
-/** Stores the f64x2 in local `v` as f32 at base + off (+ `times` × local `extra`). */
-function store2(f: Body, base: number, off: number, half: boolean, v: number, extra = 0, times = 0): void {
+/** Stores the f64x2 in local `v` as f32 at base + off (+ n·4H: gate block n). */
+function store2(f: Body, base: number, off: number, half: boolean, v: number, n = 0): void {
   f.get(base).get(off).op(OP.i32Add);
-  for (let n = 0; n < times; n++) f.get(extra).op(OP.i32Add);
+  for (let m = 0; m < n; m++) f.get(H4).op(OP.i32Add);
   f.get(v).simd(SIMD.f32x4DemoteF64x2Zero);
   if (half) f.mem(SIMD.store32Lane, true, 2, 0).op(0); else f.mem(SIMD.store64Lane, true, 2, 0).op(0);
 }
@@ -137,7 +137,7 @@ function columns(f: Body, half: boolean): void {
     if (act === 's') sigmoid(f, local); else tanh(f, local);
     f.set(local);
   });
-  gates.forEach(([local], n) => store2(f, G, GQ, half, local, H4, n));
+  gates.forEach(([local], n) => store2(f, G, GQ, half, local, n));
   // c_t = f32(f·c_{t−1} + i·g), then its float64 value
   f.get(VF); load2(f, CP, SQ, half); f.simd(SIMD.f64x2Mul).get(VI).get(VG).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add);
   f.simd(SIMD.f32x4DemoteF64x2Zero).simd(SIMD.f64x2PromoteLowF32x4).set(VC);
@@ -188,7 +188,7 @@ export function gruReset(): FunctionDef {
     preact(f, 0, half); f.set(VI); sigmoid(f, VI); f.set(VI);
     preact(f, 1, half); f.set(VF); sigmoid(f, VF); f.set(VF);
     store2(f, G, GQ, half, VI);
-    store2(f, G, GQ, half, VF, H4, 1);
+    store2(f, G, GQ, half, VF, 1);
     f.get(VI); load2(f, HP, SQ, half); f.simd(SIMD.f64x2Mul).set(VC);
     store2(f, P3, SQ, half, VC);
   });
@@ -201,7 +201,7 @@ export function gruReset(): FunctionDef {
 export function gruCandidate(): FunctionDef {
   return gateFunction('gru_cand', 3, (f, half) => {
     preact(f, 2, half); f.set(VG); tanh(f, VG); f.set(VG);
-    store2(f, G, GQ, half, VG, H4, 2);
+    store2(f, G, GQ, half, VG, 2);
     loadGate(f, 1, half); f.set(VF);
     load2(f, HP, SQ, half); f.set(VO);
     splat(f, 1); f.get(VF); f.simd(S.f64x2Sub).get(VO).simd(SIMD.f64x2Mul);
@@ -225,8 +225,8 @@ export function gruResetAfter(): FunctionDef {
     preact(f, 2, half); f.get(VI).get(VO).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set(VG);
     tanh(f, VG); f.set(VG);
     store2(f, G, GQ, half, VI);
-    store2(f, G, GQ, half, VF, H4, 1);
-    store2(f, G, GQ, half, VG, H4, 2);
+    store2(f, G, GQ, half, VF, 1);
+    store2(f, G, GQ, half, VG, 2);
     store2(f, HH, SQ, half, VO);          // hn over hh (copied out to aux)
     load2(f, HP, SQ, half); f.set(VO);
     splat(f, 1); f.get(VF); f.simd(S.f64x2Sub).get(VO).simd(SIMD.f64x2Mul);

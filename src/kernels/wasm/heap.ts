@@ -31,16 +31,16 @@ export type GemmKernel = (
   M: number, N: number, K: number, acc: number,
 ) => void;
 
-/** An exported gate pass (g, bias, p2 … p5, rows, H): see gates-module.ts. */
-export type LstmGatesKernel = (g: number, bias: number, p2: number, p3: number, p4: number, p5: number, rows: number, H: number) => void;
+/** An exported gate pass, called with (g, bias, p2, p3, p4, p5, rows, H): see gates-module.ts. */
+export type GateKernel = (...args: number[]) => void;
 
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   readonly gemm: GemmKernel;
-  readonly lstmForward: LstmGatesKernel;
-  readonly gruReset: LstmGatesKernel;
-  readonly gruCandidate: LstmGatesKernel;
-  readonly gruResetAfter: LstmGatesKernel;
+  readonly lstmForward: GateKernel;
+  readonly gruReset: GateKernel;
+  readonly gruCandidate: GateKernel;
+  readonly gruResetAfter: GateKernel;
   /** Byte offset of the operand region (after the tables). */
   readonly base = Math.ceil(TABLE_BYTES / 64) * 64;
   /** Whether the kernel multiplies and adds with relaxed_madd. */
@@ -59,10 +59,10 @@ export class WasmHeap {
     const instance = new WebAssembly.Instance(module, {});
     this.memory = instance.exports.memory as WebAssembly.Memory;
     this.gemm = instance.exports.gemm as GemmKernel;
-    this.lstmForward = instance.exports.lstm_fwd as LstmGatesKernel;
-    this.gruReset = instance.exports.gru_reset as LstmGatesKernel;
-    this.gruCandidate = instance.exports.gru_cand as LstmGatesKernel;
-    this.gruResetAfter = instance.exports.gru_after as LstmGatesKernel;
+    this.lstmForward = instance.exports.lstm_fwd as GateKernel;
+    this.gruReset = instance.exports.gru_reset as GateKernel;
+    this.gruCandidate = instance.exports.gru_cand as GateKernel;
+    this.gruResetAfter = instance.exports.gru_after as GateKernel;
     this.fma = fma;
     this.views();
     writeTables(this.f64);
