@@ -66,8 +66,10 @@ export function wasmGemm(
   accumulate: boolean,
 ): void {
   if (M <= 0 || N <= 0) return;
-  // op(A) goes in as [M, K] row-major (Aᵀ gathered when transA): each row's k run is contiguous.
-  const aSpan = M * K;
+  // A's span goes in as it is, read with its strides; but a transposed A whose span exceeds
+  // 512 KB is gathered into [M, K] rows (strided reads over it miss the cache and the TLB).
+  const gather = transA && K * lda > 1 << 17;
+  const aSpan = gather ? M * K : Math.max(0, transA ? (K - 1) * lda + M : (M - 1) * lda + K);
   const cSpan = (M - 1) * ldc + N;
   const aPtr = heap.base, cPtr = aPtr + align8(aSpan * 4), bPtr = cPtr + align8(cSpan * 4);
   const bElems = mode === BSource.Rows ? Math.max(0, (K - 1) * ldb + N) : mode === BSource.Columns ? K * N : 0;
@@ -76,8 +78,7 @@ export function wasmGemm(
   // The arena may grow memory (remaking the views): read heap.f32/f64 only after this.
   if (mode === BSource.Resident) b = res!.at(heap, B) + bOff * 8;
   const f32 = heap.f32, f64 = heap.f64;
-  if (!transA && lda === K) f32.set(A.subarray(aOff, aOff + aSpan), aPtr / 4);
-  else if (!transA) for (let i = 0; i < M; i++) f32.set(A.subarray(aOff + i * lda, aOff + i * lda + K), aPtr / 4 + i * K);
+  if (!gather) f32.set(A.subarray(aOff, aOff + aSpan), aPtr / 4);
   else {
     for (let k = 0, base = aPtr / 4; k < K; k++) {
       const src = aOff + k * lda;
@@ -96,6 +97,7 @@ export function wasmGemm(
     }
     ldbBytes = N * 8;
   }
-  heap.gemm(cPtr, ldc * 4, aPtr, K * 4, 4, b, ldbBytes, M, N, K, accumulate ? 1 : 0);
+  const sai = gather ? K * 4 : transA ? 4 : lda * 4, sak = gather ? 4 : transA ? lda * 4 : 4;
+  heap.gemm(cPtr, ldc * 4, aPtr, sai, sak, b, ldbBytes, M, N, K, accumulate ? 1 : 0);
   C.set(heap.f32.subarray(cPtr / 4, cPtr / 4 + cSpan), cOff);
 }
