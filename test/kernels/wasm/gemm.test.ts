@@ -55,6 +55,18 @@ describe.each(HEAPS)('wasm GEMM (%s)', (_, heap) => {
       if (d >= 0) throw new Error(`gemm${v} M=${M} N=${N} K=${K} acc=${acc}: C[${d}] js ${C1[d]} wasm ${C2[d]}`);
     }
   });
+  it('gemmTN with a transposed A over 512 KB (gathered into rows) is bit-identical too', () => {
+    const rng = new Random(11);
+    for (const [M, N, K, acc] of [[301, 9, 500, false], [257, 33, 520, true]] as const) {
+      const lda = M + 3, aOff = 2, cOff = 1, ldc = N + 1;
+      expect(K * lda).toBeGreaterThan(1 << 17);
+      const A = values(aOff + K * lda, rng), B = values(K * N, rng), C0 = values(cOff + M * ldc, rng);
+      const C1 = C0.slice(), C2 = C0.slice();
+      js.gemmTN(C1, cOff, ldc, A, aOff, lda, B, 0, N, M, N, K, acc);
+      wasmGemm(heap!, C2, cOff, ldc, A, aOff, lda, true, B, 0, N, BSource.Rows, null, M, N, K, acc);
+      expect(firstDiff(C1, C2)).toBe(-1);
+    }
+  });
   it('a resident B is packed once, reused, re-packed after invalidate and after eviction', () => {
     const rng = new Random(5);
     const K = 13, N = 21, M = 3;
