@@ -17,11 +17,11 @@ export type { RecurrentCell, CellOptions, CellForward, CellBackward } from './ce
 export { LSTMCell, type LSTMCellOptions } from './cells/lstm.js';
 export { GRUCell, type GRUCellOptions } from './cells/gru.js';
 export type { RecurrentModule, RunOptions, RunResult, BackwardInput, BackwardResult } from './layers/module.js';
-export { SequenceRunner } from './layers/sequence-runner.js';
+export { SequenceRunner, type SequenceRunnerOptions } from './layers/sequence-runner.js';
 export { BidirectionalLayer } from './layers/bidirectional.js';
 export type { RecurrentStack } from './modules/rnn.js';
 export {
-  LSTM, GRU, type StackOptions, type GRUStackOptions, type FromPyTorchOptions,
+  LSTM, GRU, type StackOptions, type LSTMStackOptions, type GRUStackOptions, type FromPyTorchOptions,
   type StackRunOptions, type StackRunResult, type StackBackwardInput, type StackBackwardResult,
 } from './modules/rnn.js';
 export { Linear, type LinearOptions, type LinearParams, type LinearForward } from './nn/linear.js';

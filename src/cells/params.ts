@@ -13,15 +13,21 @@ export interface CellParams {
   readonly biasIh?: Float32Array;
   /** [G·H] hidden-side bias (absent when the cell was built with bias: false). */
   readonly biasHh?: Float32Array;
+  /**
+   * [P, H] the LSTM's projection of h (PyTorch's weight_hr, present only with projSize P > 0;
+   * weightHh is then [G·H, P]).
+   */
+  readonly weightHr?: Float32Array;
 }
 
-/** The names of CellParams in their fixed order. */
-export const PARAM_NAMES = ['weightIh', 'weightHh', 'biasIh', 'biasHh'] as const;
+/** The names of CellParams in their fixed order (PyTorch's: weight_hr after the biases). */
+export const PARAM_NAMES = ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'] as const;
 
-/** The parameter (or gradient) arrays in the fixed order: weightIh, weightHh, biasIh, biasHh. */
+/** The parameter (or gradient) arrays in the fixed order: weightIh, weightHh, biasIh, biasHh, weightHr. */
 export function paramList(p: CellParams): Float32Array[] {
   const out = [p.weightIh, p.weightHh];
   if (p.biasIh) out.push(p.biasIh);
   if (p.biasHh) out.push(p.biasHh);
+  if (p.weightHr) out.push(p.weightHr);
   return out;
 }

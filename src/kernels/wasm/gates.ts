@@ -21,9 +21,11 @@ export interface LstmStepArrays {
   readonly foldedBias: Float32Array;
   /** [B, H] GRU (resetAfter) W_hn·h_{t−1} */
   readonly hh: Float32Array;
+  /** LSTM with a projection: [T, B, H] m_t = o ⊙ tanh(c_t) (written there instead of h); else empty. */
+  readonly proj: Float32Array;
 }
 
-/** lstmGatesForward (cells/lstm.ts) of step t on the instance. */
+/** lstmGatesForward (cells/lstm.ts) of step t on the instance (h_t has H = P features unless projected). */
 export function wasmLstmGatesForward(heap: WasmHeap, tape: LstmStepArrays, t: number): void {
   const B = tape.batch, H = tape.hiddenSize, rows = tape.batchSizes[t]!;
   if (rows === 0) return;
@@ -39,7 +41,9 @@ export function wasmLstmGatesForward(heap: WasmHeap, tape: LstmStepArrays, t: nu
   tape.gates.set(f32.subarray(g, g + 4 * n), gOff);
   tape.c.set(f32.subarray(cn, cn + n), sNext);
   tape.aux.set(f32.subarray(tc, tc + n), sPrev);
-  tape.h.set(f32.subarray(hn, hn + n), sNext);
+  // h_t, or with a projection m_t into proj[t] (the caller projects it).
+  if (tape.proj.length > 0) tape.proj.set(f32.subarray(hn, hn + n), sPrev);
+  else tape.h.set(f32.subarray(hn, hn + n), sNext);
 }
 
 /** Which GRU pass: gruResetForward, gruCandidateForward, gruResetAfterForward (cells/gru.ts). */
