@@ -1,7 +1,7 @@
 /**
  * Backend selection (getBackend/setBackend), and the backends' equality on whole modules: every
  * output and gradient bit-identical between 'js' and 'wasm' (every product on wasm, however
- * small) for LSTM, GRU and resetAfter GRU over fixtures' weights, random odd sizes, packed
+ * small) for LSTM (with and without projSize), GRU and resetAfter GRU over fixtures' weights, random odd sizes, packed
  * lengths, bidirectional stacks, streaming, TBPTT and the one-step cell API.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -149,6 +149,20 @@ describe.each(CELL_KINDS)('backends agree bit for bit, %s', (kind) => {
       const f = cell.forward(x, s0, B);
       const d = cell.backward(f, kind === 'lstm' ? { h: randn(B * H, 3), c: randn(B * H, 4) } : { h: randn(B * H, 3) });
       return { stepped, state: f.state, d, grads: grads(cell) };
+    });
+    expectBitIdentical(a, b);
+  });
+});
+
+describe('backends agree bit for bit, LSTM with a projection (projSize)', () => {
+  it('a 2-layer bidirectional stack with lengths, forward and backward', () => {
+    const [a, b] = both(() => {
+      const I = 5, H = 9, P = 4, T = 7, B = 3;
+      const rnn = new LSTM({ inputSize: I, hiddenSize: H, projSize: P, numLayers: 2, bidirectional: true, seed: 12 });
+      const x = randn(T * B * I, 13), dO = randn(T * B * 2 * P, 14);
+      const fwd = rnn.forward(x, { batch: B, lengths: [7, 2, 5] });
+      const bwd = rnn.backward({ dOutputs: dO });
+      return { fwd, bwd, grads: rnn.parameters().map((p) => p.grad.slice()) };
     });
     expectBitIdentical(a, b);
   });
