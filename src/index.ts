@@ -7,14 +7,9 @@
  * `recurrent-cells/kernels`.
  */
 export { Random } from './core/random.js';
-<<<<<<< HEAD
 export { getBackend, setBackend, type BackendName } from './kernels/backend.js';
-export type { Tensor, Parameter } from './core/tensor.js';
-export type { TensorInput, NestedNumbers } from './core/tensor-input.js';
-=======
 export { tensor, type Tensor, type Parameter, type Dtype, type DtypeArrays, type TypedTensor, type AnyTensor } from './core/tensor.js';
 export type { TensorInput, NestedNumbers, StateDictOptions, LoadStateDictOptions } from './core/tensor-input.js';
->>>>>>> main
 export type { CellParams } from './cells/params.js';
 export type { CellState, LSTMState, GRUState } from './cells/state.js';
 // The abstract bases are types: their step protocol is internal, so they cannot be subclassed outside.

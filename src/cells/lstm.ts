@@ -21,13 +21,7 @@ import { sigmoid, tanh } from '../kernels/activations.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
 import type { LSTMState } from './state.js';
 import type { CellTape } from './tape.js';
-<<<<<<< HEAD
 import { gemmW, gemmWBackward } from './weights.js';
-import { checkObject } from '../core/validate.js';
-import type { TensorInput } from '../core/tensor-input.js';
-=======
-import { gemmW } from './weights.js';
->>>>>>> main
 import { inferCellSizes } from './pytorch.js';
 import { addPrefix, prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type TensorInput } from '../core/tensor-input.js';
 
