@@ -175,12 +175,11 @@ describe('backends agree bit for bit on the PyTorch fixtures', () => {
       const [a, b] = both(() => {
         const opts = { inputSize: fx.inputSize, hiddenSize: fx.hiddenSize, seed: 0 };
         const cell: RecurrentCell<CellState> = fx.cell === 'lstm' ? new LSTMCell(opts) : new GRUCell({ ...opts, resetAfter: fx.resetAfter === true });
-        cell.loadStateDict({
-          weight_ih: { shape: [cell.gateCount * fx.hiddenSize, fx.inputSize], data: fx.params.weight_ih },
-          weight_hh: { shape: [cell.gateCount * fx.hiddenSize, fx.hiddenSize], data: fx.params.weight_hh },
-          bias_ih: { shape: [cell.gateCount * fx.hiddenSize], data: fx.params.bias_ih },
-          bias_hh: { shape: [cell.gateCount * fx.hiddenSize], data: fx.params.bias_hh },
-        });
+        // The library's own layout, as test/layers/native-fixtures.test.ts sets it.
+        cell.params.weightIh.set(fx.params.weight_ih);
+        cell.params.weightHh.set(fx.params.weight_hh);
+        cell.params.biasIh!.set(fx.params.bias_ih);
+        cell.params.biasHh!.set(fx.params.bias_hh);
         const runner = new SequenceRunner(cell);
         const H = fx.hiddenSize;
         const initial = fx.c0 ? { h: Float32Array.from(fx.h0), c: Float32Array.from(fx.c0) } : { h: Float32Array.from(fx.h0) };
