@@ -43,3 +43,5 @@ export {
   type CustomModuleConfig, type CustomOptimizerConfig, type SaveModelOptions, type LoadModelOptions, type BuiltModule,
   type PartKind, type BuildableClass, type BuildModelOptions, type ExpectedParts, type BuiltModel,
 } from './io/model.js';
+export { exportONNX, ONNX_OPSET, type ExportONNXOptions } from './io/onnx-export.js';
+export { ONNXError } from './onnx/protobuf.js';
