@@ -45,3 +45,4 @@ export {
 } from './io/model.js';
 export { exportONNX, ONNX_OPSET, type ExportONNXOptions } from './io/onnx-export.js';
 export { ONNXError } from './onnx/protobuf.js';
+export type { FromONNXOptions } from './onnx/import.js';

@@ -100,7 +100,7 @@ class GraphBuilder {
 const intAttr = (name: string, i: number): Node['attributes'][number] => ({ name, type: ATTR.INT, i });
 
 /**
- * One layer's W [D, G·H, I], R [D, G·H, H], B [D, 2·G·H] and (peephole LSTM) P [D, 3H] in ONNX's
+ * One layer's W [D, G·H, I], R [D, G·H, H], B [D, 2·G·H] ('' without biases) and (peephole LSTM) P [D, 3H] in ONNX's
  * gate order, from the layer's cells (PyTorch convention via stateDict()).
  */
 function layerWeights(b: GraphBuilder, cells: readonly AnyCell[], l: number, isLSTM: boolean): string[] {
@@ -121,7 +121,8 @@ function layerWeights(b: GraphBuilder, cells: readonly AnyCell[], l: number, isL
       P.set(swapPeephole(peep), d * 3 * H);
     }
   });
-  const names = [b.init(`W_l${l}`, [D, GH, I], W), b.init(`R_l${l}`, [D, GH, H], R), b.init(`B_l${l}`, [D, 2 * GH], B)];
+  // No bias: B is left out (ONNX's default B is zero), so a reader sees a bias-free layer.
+  const names = [b.init(`W_l${l}`, [D, GH, I], W), b.init(`R_l${l}`, [D, GH, H], R), cells[0]!.bias ? b.init(`B_l${l}`, [D, 2 * GH], B) : ''];
   if (P !== null) names.push(b.init(`P_l${l}`, [D, 3 * H], P));
   return names;
 }

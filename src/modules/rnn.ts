@@ -28,6 +28,7 @@ import type { Parameter, Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
 import { cellsFromPyTorch, cellsToPyTorch, inferCellSizes } from '../cells/pytorch.js';
 import { checkObject, checkOptionalBoolean, checkPositiveInt } from '../core/validate.js';
+import { readONNXStack, type FromONNXOptions } from '../onnx/import.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
 export interface StackOptions {
@@ -262,6 +263,22 @@ export class LSTM extends RecurrentStack<LSTMState> {
     rnn.loadStateDict(stateDict);
     return rnn;
   }
+
+  /**
+   * An LSTM computing what the LSTM nodes of an ONNX model compute (a file from torch.onnx.export,
+   * from exportONNX, or elsewhere): one layer per node in graph order (or the one node chosen by
+   * `options.node`), sizes, directions, biases and peephole weights from the nodes and their
+   * initializers, gates reordered from ONNX's i,o,f,c. The bytes are untrusted: every length is
+   * checked before use. Throws ONNXError for a malformed file or what this library cannot carry
+   * (external data, clip, input_forget, non-default activations, weights computed by the graph).
+   * @param bytes the .onnx file
+   */
+  static fromONNX(bytes: Uint8Array, options: FromONNXOptions = {}): LSTM {
+    const { layout, stateDict } = readONNXStack('LSTM', bytes, options);
+    const rnn = new LSTM(layout);
+    rnn.loadStateDict(stateDict);
+    return rnn;
+  }
 }
 
 /**
@@ -305,6 +322,20 @@ export class GRU extends RecurrentStack<GRUState> {
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): GRU {
     const layout = RecurrentStack.layoutFromKeys('GRU', stateDict, 3, options);
     const rnn = new GRU({ ...layout, resetAfter: true });
+    rnn.loadStateDict(stateDict);
+    return rnn;
+  }
+
+  /**
+   * A GRU computing what the GRU nodes of an ONNX model compute: one layer per node in graph order
+   * (or the node chosen by `options.node`); linear_before_reset = 1 gives resetAfter: true, 0 the
+   * default form; gates reordered from ONNX's z,r,h (ONNX's z weights the old state, as PyTorch's
+   * does: this library's z rows are their negation). Bounded and checked like `LSTM.fromONNX`.
+   * @param bytes the .onnx file
+   */
+  static fromONNX(bytes: Uint8Array, options: FromONNXOptions = {}): GRU {
+    const { layout, stateDict } = readONNXStack('GRU', bytes, options);
+    const rnn = new GRU(layout);
     rnn.loadStateDict(stateDict);
     return rnn;
   }

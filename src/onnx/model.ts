@@ -12,7 +12,7 @@
  *   TensorProto       dims 1, data_type 2, float_data 4, int32_data 5, int64_data 7, name 8, raw_data 9,
  *                     double_data 10, external_data 13, data_location 14
  *
- * Decoding keeps tensor payloads as views of the file until `tensorFloats`/`tensorInts` reads
+ * Encoding writes a decoded tensor back as it was read (payload copied). Decoding keeps tensor payloads as views of the file until `tensorFloats`/`tensorInts` reads
  * them, after checking that their size matches the declared dims.
  */
 import {
@@ -103,7 +103,14 @@ export interface Model {
 
 // ---- Encoding ----
 
-function encodeTensor(t: TensorOut): Uint8Array {
+function encodeTensor(t: TensorOut | TensorIn): Uint8Array {
+  if ('payload' in t) {
+    // A tensor as read: its payload fields copied verbatim (and data_location EXTERNAL kept).
+    const w = new ProtoWriter().packedInts(1, t.dims).int(2, t.dataType).string(8, t.name);
+    for (const f of t.payload) w.copy(f.no, f.wire, t.bytes.subarray(f.start, f.end));
+    if (t.external) w.int(14, 1);
+    return w.finish();
+  }
   const w = new ProtoWriter().packedInts(1, t.dims).int(2, t.dataType).string(8, t.name);
   if (t.dataType === DTYPE.INT64) return w.packedInts(7, t.data as readonly number[]).finish();
   const src = t.data as Float32Array | Int32Array;
@@ -121,7 +128,7 @@ function encodeAttribute(a: Attribute): Uint8Array {
   if (a.f !== undefined) w.float(2, a.f);
   if (a.i !== undefined) w.int(3, a.i);
   if (a.s !== undefined) w.string(4, a.s);
-  if (a.t !== undefined) w.bytes(5, encodeTensor(a.t as TensorOut));
+  if (a.t !== undefined) w.bytes(5, encodeTensor(a.t));
   for (const v of a.floats ?? []) w.float(7, v);
   if (a.ints !== undefined) w.packedInts(8, a.ints);
   for (const s of a.strings ?? []) w.string(9, s);
@@ -151,7 +158,7 @@ function encodeGraph(g: Graph): Uint8Array {
   const w = new ProtoWriter();
   for (const n of g.nodes) w.bytes(1, encodeNode(n));
   w.string(2, g.name);
-  for (const t of g.initializers) w.bytes(5, encodeTensor(t as TensorOut));
+  for (const t of g.initializers) w.bytes(5, encodeTensor(t));
   for (const v of g.inputs) w.bytes(11, encodeValueInfo(v));
   for (const v of g.outputs) w.bytes(12, encodeValueInfo(v));
   return w.finish();

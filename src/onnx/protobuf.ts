@@ -214,6 +214,14 @@ export class ProtoWriter {
     return this;
   }
 
+  /** A field copied as read: `payload` is its varint, fixed or length-delimited bytes. */
+  copy(no: number, wire: number, payload: Uint8Array): this {
+    if (wire === WIRE.LEN) return this.bytes(no, payload);
+    this.key(no, wire);
+    this.scratch.push(...payload);
+    return this;
+  }
+
   /** The message's bytes. */
   finish(): Uint8Array {
     this.flush();
