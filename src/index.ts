@@ -20,7 +20,7 @@ export { SequenceRunner } from './layers/sequence-runner.js';
 export { BidirectionalLayer } from './layers/bidirectional.js';
 export type { RecurrentStack } from './modules/rnn.js';
 export {
-  LSTM, GRU, type StackOptions, type GRUStackOptions, type FromPyTorchOptions,
+  LSTM, GRU, type StackOptions, type LSTMStackOptions, type GRUStackOptions, type FromPyTorchOptions,
   type StackRunOptions, type StackRunResult, type StackBackwardInput, type StackBackwardResult,
 } from './modules/rnn.js';
 export { Linear, type LinearOptions, type LinearParams, type LinearForward } from './nn/linear.js';

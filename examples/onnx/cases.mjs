@@ -47,6 +47,13 @@ function cellCase(lib, name, cell, head = null) {
   return { name, bytes: lib.exportONNX(cell, { initialState: true, head: head ?? undefined }), feeds, expected };
 }
 
+/** The module with its peephole weights redrawn in [−1, 1), large enough to matter. */
+function peepholed(lib, m) {
+  const cells = m.cells ?? [m];
+  cells.forEach((c, k) => new lib.Random(100 + k).fillUniform(c.params.weightPeephole, -1, 1));
+  return m;
+}
+
 /** Every case, in a fixed order. */
 export function cases(lib) {
   const { LSTM, GRU, LSTMCell, GRUCell, Linear } = lib;
@@ -63,6 +70,10 @@ export function cases(lib) {
       { head: new Linear({ inFeatures: 12, outFeatures: 3, seed: 8 }), lengths: [5, 5, 3] }),
     stackCase(lib, 'GRU (resetAfter) with a head, initial state', new GRU({ inputSize: 4, hiddenSize: 6, resetAfter: true, seed: 9 }),
       { head: new Linear({ inFeatures: 6, outFeatures: 2, seed: 10 }), initialState: true }),
+    stackCase(lib, 'peephole LSTM 2 layers bidirectional, lengths, initial state', peepholed(lib, new LSTM({ ...big, peephole: true, seed: 15 })), full),
+    stackCase(lib, 'peephole LSTM with a head', peepholed(lib, new LSTM({ inputSize: 4, hiddenSize: 6, peephole: true, seed: 16 })),
+      { head: new Linear({ inFeatures: 6, outFeatures: 3, seed: 17 }), lengths: [3, 5, 1] }),
+    cellCase(lib, 'peephole LSTMCell one step', peepholed(lib, new LSTMCell({ inputSize: 4, hiddenSize: 6, peephole: true, seed: 18 }))),
     cellCase(lib, 'LSTMCell one step', new LSTMCell({ inputSize: 4, hiddenSize: 6, seed: 11 })),
     cellCase(lib, 'GRUCell (reset before) one step', new GRUCell({ inputSize: 4, hiddenSize: 6, seed: 12 })),
     cellCase(lib, 'GRUCell (resetAfter) one step with a head', new GRUCell({ inputSize: 4, hiddenSize: 6, resetAfter: true, seed: 13 }),

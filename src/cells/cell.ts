@@ -73,7 +73,10 @@ export abstract class RecurrentCell<S extends CellState> {
   /** The one-step workspace of `step`, kept for the last batch size. */
   private stepTape: CellTape | null = null;
 
-  protected constructor(options: CellOptions, gateCount: number, who: string) {
+  /**
+   * @param peepholeRows rows of weightPeephole [rows, H]: 3 for a peephole LSTM, else 0 (none).
+   */
+  protected constructor(options: CellOptions, gateCount: number, who: string, peepholeRows = 0) {
     checkObject(`${who} options`, options);
     this.inputSize = checkPositiveInt('inputSize', options.inputSize);
     this.hiddenSize = checkPositiveInt('hiddenSize', options.hiddenSize);
@@ -85,13 +88,15 @@ export abstract class RecurrentCell<S extends CellState> {
     const GH = gateCount * this.hiddenSize;
     const make = (): CellParams => {
       const weightIh = new Float32Array(GH * this.inputSize), weightHh = new Float32Array(GH * this.hiddenSize);
-      return this.bias
+      const p: CellParams = this.bias
         ? { weightIh, weightHh, biasIh: new Float32Array(GH), biasHh: new Float32Array(GH) }
         : { weightIh, weightHh };
+      return peepholeRows > 0 ? { ...p, weightPeephole: new Float32Array(peepholeRows * this.hiddenSize) } : p;
     };
     this.params = make();
     this.grads = make();
-    // PyTorch's default: every weight and bias uniform in [−1/√H, 1/√H].
+    // PyTorch's default: every weight and bias uniform in [−1/√H, 1/√H] (peephole weights, drawn
+    // last, alike).
     const k = 1 / Math.sqrt(this.hiddenSize);
     for (const v of paramList(this.params)) rng.fillUniform(v, -k, k);
   }
@@ -137,6 +142,7 @@ export abstract class RecurrentCell<S extends CellState> {
   pytorchLayout(): CellLayout {
     return {
       inputSize: this.inputSize, hiddenSize: this.hiddenSize, gateCount: this.gateCount, bias: this.bias,
+      peephole: this.params.weightPeephole !== undefined,
       negatedRows: this.hasCellState ? null : [this.hiddenSize, 2 * this.hiddenSize],
     };
   }

@@ -13,15 +13,21 @@ export interface CellParams {
   readonly biasIh?: Float32Array;
   /** [G·H] hidden-side bias (absent when the cell was built with bias: false). */
   readonly biasHh?: Float32Array;
+  /**
+   * [3, H] peephole weights of a peephole LSTM (rows i, f, o: diagonal weights on c_{t−1} for i
+   * and f, on c_t for o); absent otherwise.
+   */
+  readonly weightPeephole?: Float32Array;
 }
 
 /** The names of CellParams in their fixed order. */
-export const PARAM_NAMES = ['weightIh', 'weightHh', 'biasIh', 'biasHh'] as const;
+export const PARAM_NAMES = ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightPeephole'] as const;
 
-/** The parameter (or gradient) arrays in the fixed order: weightIh, weightHh, biasIh, biasHh. */
+/** The parameter (or gradient) arrays in the fixed order: weightIh, weightHh, biasIh, biasHh, weightPeephole. */
 export function paramList(p: CellParams): Float32Array[] {
   const out = [p.weightIh, p.weightHh];
   if (p.biasIh) out.push(p.biasIh);
   if (p.biasHh) out.push(p.biasHh);
+  if (p.weightPeephole) out.push(p.weightPeephole);
   return out;
 }

@@ -11,7 +11,9 @@ import type { Tensor } from '../core/tensor.js';
 import { formatShape, readTensorDict, readTensorInput, type TensorInput } from '../core/tensor-input.js';
 
 /** The four parameter names and their PyTorch stems. */
-const NAMES = [['weightIh', 'weight_ih'], ['weightHh', 'weight_hh'], ['biasIh', 'bias_ih'], ['biasHh', 'bias_hh']] as const;
+const NAMES = [
+  ['weightIh', 'weight_ih'], ['weightHh', 'weight_hh'], ['biasIh', 'bias_ih'], ['biasHh', 'bias_hh'], ['weightPeephole', 'weight_peephole'],
+] as const;
 
 /** What a cell's PyTorch mapping needs to know. */
 export interface CellLayout {
@@ -19,6 +21,8 @@ export interface CellLayout {
   hiddenSize: number;
   gateCount: number;
   bias: boolean;
+  /** A peephole LSTM: one more key, weight_peephole [3, H] (rows i, f, o; not a PyTorch key). */
+  peephole?: boolean;
   /** Rows to negate on the way to/from PyTorch ([start, end) of the gate dimension), or null. */
   negatedRows: readonly [number, number] | null;
 }
@@ -34,6 +38,7 @@ export function cellShapes(layout: CellLayout, suffix: string): Record<string, n
     out[`bias_ih${suffix}`] = [GH];
     out[`bias_hh${suffix}`] = [GH];
   }
+  if (layout.peephole === true) out[`weight_peephole${suffix}`] = [3, layout.hiddenSize];
   return out;
 }
 

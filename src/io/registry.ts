@@ -63,11 +63,14 @@ export type BuildableClass = typeof LSTMCell | typeof GRUCell | typeof LSTM | ty
 
 // ---------------------------------------------------------------- schema
 
-/** A configuration field's type: a safe non-negative integer, a boolean, or a finite number. */
-type FieldType = 'int' | 'bool' | 'number';
+/**
+ * A configuration field's type: a safe non-negative integer, a boolean, or a finite number;
+ * 'flag' is a boolean stored only when true (absent means false), so files without it stay valid.
+ */
+type FieldType = 'int' | 'bool' | 'number' | 'flag';
 
 /** The field types a configuration value of type V may be declared with. */
-type FieldTypeOf<V> = V extends boolean ? 'bool' : V extends number ? 'int' | 'number' : never;
+type FieldTypeOf<V> = V extends boolean ? 'bool' | 'flag' : V extends number ? 'int' | 'number' : never;
 
 /**
  * A kind's schema: every field of its configuration but `kind`, with its type, in the order
@@ -133,6 +136,8 @@ function optimizerKind<O extends Optimizer & { config(): { kind: string; lr: num
 
 const CELL = { inputSize: 'int', hiddenSize: 'int', bias: 'bool' } as const;
 const STACK = { ...CELL, numLayers: 'int', bidirectional: 'bool' } as const;
+/** The peephole LSTM's extra field. */
+const PEEPHOLE = { peephole: 'flag' } as const;
 
 /** A part of another class whose stateDict() is a record of tensors. */
 const CUSTOM_MODULE: KindEntry = {
@@ -148,9 +153,9 @@ const CUSTOM_OPTIMIZER: KindEntry = {
 
 /** Every kind, in the order messages list them. */
 const KINDS: readonly KindEntry[] = [
-  moduleKind(LSTMCell, CELL),
+  moduleKind(LSTMCell, { ...CELL, ...PEEPHOLE }),
   moduleKind(GRUCell, { ...CELL, resetAfter: 'bool' }),
-  moduleKind(LSTM, STACK),
+  moduleKind(LSTM, { ...STACK, ...PEEPHOLE }),
   moduleKind(GRU, { ...STACK, resetAfter: 'bool' }),
   moduleKind(Linear, { inFeatures: 'int', outFeatures: 'int', bias: 'bool' }),
   optimizerKind(SGD, { lr: 'number', momentum: 'number', nesterov: 'bool', weightDecay: 'number', dampening: 'number', step: 'int' }),
@@ -243,6 +248,11 @@ function checkedCopy(where: string, entry: KindEntry, c: Record<string, unknown>
   const out: Record<string, unknown> = { kind: entry.kind };
   for (const [field, type] of Object.entries(entry.fields)) {
     const x = c[field];
+    if (type === 'flag') {
+      if (x !== undefined && typeof x !== 'boolean') throw new TypeError(`${where}.${field}: expected a boolean or nothing, got ${describe(x)}`);
+      if (x === true) out[field] = true;
+      continue;
+    }
     const ok = type === 'bool' ? typeof x === 'boolean'
       : type === 'int' ? Number.isSafeInteger(x) && (x as number) >= 0
         : typeof x === 'number' && Number.isFinite(x);

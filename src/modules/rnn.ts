@@ -13,7 +13,7 @@
  * final state is each entry's state after its own last step, and padding is inert.
  */
 import { GRUCell } from '../cells/gru.js';
-import { LSTMCell } from '../cells/lstm.js';
+import { LSTMCell, peepholeRows } from '../cells/lstm.js';
 import type { RecurrentCell } from '../cells/cell.js';
 import { stateBlock, type CellState, type GRUState, type LSTMState } from '../cells/state.js';
 import { BidirectionalLayer } from '../layers/bidirectional.js';
@@ -52,9 +52,18 @@ export interface GRUStackOptions extends StackOptions {
   resetAfter?: boolean;
 }
 
-/** An LSTM stack's configuration: what `config()` returns and a saved model stores. */
+/** Options of `new LSTM(...)`. */
+export interface LSTMStackOptions extends StackOptions {
+  /** Peephole connections in every cell (default false); see LSTMCellOptions.peephole. */
+  peephole?: boolean;
+}
+
+/**
+ * An LSTM stack's configuration: what `config()` returns and a saved model stores (`peephole`
+ * present, true, only for a peephole stack).
+ */
 export interface LSTMConfig {
-  kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean;
+  kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; peephole?: boolean;
 }
 
 /** A GRU stack's configuration: what `config()` returns and a saved model stores. */
@@ -228,9 +237,14 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
  * ```
  */
 export class LSTM extends RecurrentStack<LSTMState> {
-  constructor(options: StackOptions) {
+  /** Whether every cell has peephole connections (each cell's weightPeephole [3, H]). */
+  readonly peephole: boolean;
+
+  constructor(options: LSTMStackOptions) {
+    const peephole = peepholeRows(options) > 0;
     super(options, 'LSTM', (inputSize, seed) =>
-      new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed }));
+      new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, peephole }));
+    this.peephole = peephole;
   }
 
   /** The kind saved models store for this class. */
@@ -239,7 +253,9 @@ export class LSTM extends RecurrentStack<LSTMState> {
   /** The stack's configuration, a new plain object: `LSTM.fromConfig` builds a stack like it. */
   config(): LSTMConfig {
     const { inputSize, hiddenSize, bias, numLayers, bidirectional } = this;
-    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional };
+    const c: LSTMConfig = { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional };
+    if (this.peephole) c.peephole = true;
+    return c;
   }
 
   /**
@@ -248,18 +264,19 @@ export class LSTM extends RecurrentStack<LSTMState> {
    */
   static fromConfig(config: LSTMConfig): LSTM {
     checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = config;
-    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional });
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, peephole } = config;
+    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, peephole });
   }
 
   /**
    * An LSTM with the weights of a PyTorch nn.LSTM state dict (keys weight_ih_l0, weight_hh_l0,
    * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction). Sizes come from the
-   * shapes; numLayers and bidirectional from the keys unless given. All or nothing.
+   * shapes; numLayers and bidirectional from the keys unless given. All or nothing. Keys
+   * weight_peephole_l0 … (this library's, not PyTorch's) make a peephole stack.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): LSTM {
     const layout = RecurrentStack.layoutFromKeys('LSTM', stateDict, 4, options);
-    const rnn = new LSTM(layout);
+    const rnn = new LSTM({ ...layout, peephole: Object.prototype.hasOwnProperty.call(stateDict, 'weight_peephole_l0') });
     rnn.loadStateDict(stateDict);
     return rnn;
   }

@@ -194,7 +194,7 @@ describe('the registry', () => {
     expect(() => saveModel({ rnn })).toThrow('parts.rnn.bidirectional: expected a boolean, got 1');
     rnn.config = () => ({ ...good, seed: 3 });
     expect(() => saveModel({ rnn }))
-      .toThrow('parts.rnn.config(): expected only the fields kind, inputSize, hiddenSize, bias, numLayers, bidirectional of an LSTM, got also "seed"');
+      .toThrow('parts.rnn.config(): expected only the fields kind, inputSize, hiddenSize, bias, numLayers, bidirectional, peephole of an LSTM, got also "seed"');
     rnn.config = () => ({ ...good, kind: 'GRU' as never });
     expect(() => saveModel({ rnn })).toThrow('parts.rnn.config().kind: expected "LSTM" (its class\'s kind), got string "GRU"');
     rnn.config = () => null as never;
