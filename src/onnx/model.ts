@@ -325,6 +325,9 @@ export function decodeModel(bytes: Uint8Array): Model {
   }
   if (m.irVersion <= 0) throw new ONNXError(`ModelProto.ir_version: expected a positive IR version, got ${m.irVersion}`);
   if (graph === null) throw new ONNXError('ModelProto.graph: expected a graph, got none');
+  if (!m.opsets.some((o) => o.domain === '' || o.domain === 'ai.onnx')) {
+    throw new ONNXError(`ModelProto.opset_import: expected an opset of the default domain (ai.onnx), got ${m.opsets.length === 0 ? 'none' : m.opsets.map((o) => `"${o.domain}"`).join(', ')}`);
+  }
   m.graph = decodeGraph(ctx, graph, 'graph', 1);
   return m;
 }
