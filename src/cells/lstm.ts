@@ -44,7 +44,7 @@ export interface LSTMCellOptions extends CellOptions {
  */
 export interface LSTMCellConfig { kind: 'LSTMCell'; inputSize: number; hiddenSize: number; bias: boolean; peephole?: boolean }
 
-/** Rows of weightPeephole for these options: 3 with peephole, else 0. */
+/** @internal Rows of weightPeephole for these options (checked): 3 with peephole, else 0. */
 export function peepholeRows(options: { peephole?: unknown } | null | undefined): number {
   const v = options === null || typeof options !== 'object' ? undefined : options.peephole;
   return checkOptionalBoolean('peephole', v, false) ? 3 : 0;

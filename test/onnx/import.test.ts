@@ -135,6 +135,15 @@ describe('exportONNX arguments', () => {
     expect(ONNXError.name).toBe('ONNXError');
   });
 
+  it('refuses what ONNX’s LSTM cannot express: a projection (projSize), and batch-first stacks', () => {
+    // The stacks' projSize and batchFirst options come from another change; their fields are read as they stand.
+    const proj = Object.defineProperty(new LSTM({ inputSize: 2, hiddenSize: 3 }), 'projSize', { value: 2 });
+    expect(() => exportONNX(proj)).toThrow(/projSize 2 has no ONNX LSTM equivalent/);
+    const bf = Object.defineProperty(new GRU({ inputSize: 2, hiddenSize: 3 }), 'batchFirst', { value: true });
+    expect(() => exportONNX(bf)).toThrow(/batchFirst models are not exported/);
+    expect(exportONNX(Object.defineProperty(new LSTM({ inputSize: 2, hiddenSize: 3 }), 'projSize', { value: 0 }))).toBeInstanceOf(Uint8Array);
+  });
+
   it('writes opset 14, IR 7, and the graph inputs and outputs by name with symbolic T and B', () => {
     const m = decodeModel(exportONNX(new GRU({ inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true }), { initialState: true, lengths: true }));
     expect(m.irVersion).toBe(7);
