@@ -1,7 +1,7 @@
 /**
  * Reading the LSTM or GRU nodes of an ONNX model (a file from torch.onnx.export, from exportONNX,
  * or elsewhere) as a stack: one node per layer, in graph order, each node's W, R, B (and P) taken
- * from the graph's initializers (or Constant nodes), converted to PyTorch's keys and gate order
+ * from the graph's initializers (or Constant nodes, possibly through Identity nodes), converted to PyTorch's keys and gate order
  * (onnx/gates.ts) for a stack's loadStateDict.
  *
  * Refused, each with an ONNXError naming the node: external data, `clip`, `input_forget`,
@@ -109,9 +109,13 @@ export function readONNXStack(opType: 'LSTM' | 'GRU', bytes: Uint8Array, options
   const g = model.graph;
   const consts = new Map<string, TensorIn | TensorOut>();
   for (const t of g.initializers) consts.set(t.name, t);
+  // Constant nodes, and Identity nodes of stored values (some exporters route weights through
+  // them); nodes are in topological order, so one pass sees every chain.
   for (const n of g.nodes) {
-    const v = n.opType === 'Constant' ? attribute(n, 'value') : undefined;
-    if (v?.t !== undefined && n.outputs[0] !== undefined) consts.set(n.outputs[0], v.t);
+    const out = n.outputs[0];
+    if (out === undefined) continue;
+    const v = n.opType === 'Constant' ? attribute(n, 'value')?.t : n.opType === 'Identity' ? consts.get(n.inputs[0] ?? '') : undefined;
+    if (v !== undefined) consts.set(out, v);
   }
   const all = g.nodes.filter((n) => n.opType === opType && (n.domain === '' || n.domain === 'ai.onnx'));
   if (all.length === 0) {

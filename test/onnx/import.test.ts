@@ -1,12 +1,12 @@
 /**
- * LSTM.fromONNX / GRU.fromONNX: torch.onnx.export files (test/fixtures/make_onnx_import.py)
+ * LSTM.fromONNX / GRU.fromONNX (src/onnx/import.ts): torch.onnx.export files (test/fixtures/make_onnx_import.py)
  * reproduce PyTorch's float64 outputs within the fixtures' bar; exportONNX → fromONNX returns the
  * same parameters; what cannot be carried is refused.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportONNX, GRU, GRUCell, LSTM, LSTMCell, ONNXError, Linear } from '../../src/index.js';
+import { exportONNX, GRU, LSTM } from '../../src/index.js';
 import { decodeModel, encodeModel, type Model } from '../../src/onnx/model.js';
 import { expectWithinBar, f32, FIXTURE_DIR } from '../helpers/fixtures.js';
 
@@ -85,6 +85,26 @@ function edited(edit: (m: Model) => void, rnn: LSTM | GRU = new LSTM({ inputSize
 }
 const rnnNode = (m: Model) => m.graph.nodes.find((n) => n.opType === 'LSTM' || n.opType === 'GRU')!;
 
+describe('fromONNX finds weights stored in other ways', () => {
+  it('through Identity nodes and in Constant nodes', () => {
+    const rnn = new LSTM({ inputSize: 2, hiddenSize: 3, seed: 1 });
+    const bytes = edited((m) => {
+      const node = rnnNode(m);
+      const r = m.graph.initializers.find((t) => t.name === 'R_l0')!;
+      m.graph.initializers = m.graph.initializers.filter((t) => t !== r);
+      m.graph.nodes.unshift(
+        { name: 'idW', opType: 'Identity', domain: '', inputs: ['W_l0'], outputs: ['W_alias'], attributes: [] },
+        { name: 'constR', opType: 'Constant', domain: '', inputs: [], outputs: ['R_const'], attributes: [{ name: 'value', type: 4, t: r }] },
+      );
+      node.inputs[1] = 'W_alias';
+      node.inputs[2] = 'R_const';
+    }, rnn);
+    const back = LSTM.fromONNX(bytes);
+    expect(back.stateDict().weight_ih_l0!.data).toEqual(rnn.stateDict().weight_ih_l0!.data);
+    expect(back.stateDict().weight_hh_l0!.data).toEqual(rnn.stateDict().weight_hh_l0!.data);
+  });
+});
+
 describe('fromONNX refuses what it cannot carry', () => {
   it('clip, input_forget, activations, activation_alpha, layout, reverse, unknown attributes', () => {
     const attr = (a: Model['graph']['nodes'][number]['attributes'][number]) => edited((m) => rnnNode(m).attributes.push(a));
@@ -125,40 +145,3 @@ describe('fromONNX refuses what it cannot carry', () => {
   });
 });
 
-describe('exportONNX arguments', () => {
-  it('a head must take the outputs’ features; lengths are for stacks; other modules are refused', () => {
-    const rnn = new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true });
-    expect(() => exportONNX(rnn, { head: new Linear({ inFeatures: 3, outFeatures: 1 }) })).toThrow(/head: expected inFeatures = 6 .*got 3/);
-    expect(() => exportONNX(new LSTMCell({ inputSize: 2, hiddenSize: 3 }), { lengths: true })).toThrow(/a cell is exported as one step/);
-    expect(() => exportONNX(new Linear({ inFeatures: 2, outFeatures: 3 }) as unknown as LSTM)).toThrow(/expected an LSTM, GRU, LSTMCell or GRUCell, got object/);
-    expect(() => exportONNX(rnn, { initialState: 1 as unknown as boolean })).toThrow(/initialState/);
-    expect(ONNXError.name).toBe('ONNXError');
-  });
-
-  it('refuses what ONNX’s LSTM cannot express: a projection (projSize), and batch-first stacks', () => {
-    // The stacks' projSize and batchFirst options come from another change; their fields are read as they stand.
-    const proj = Object.defineProperty(new LSTM({ inputSize: 2, hiddenSize: 3 }), 'projSize', { value: 2 });
-    expect(() => exportONNX(proj)).toThrow(/projSize 2 has no ONNX LSTM equivalent/);
-    const bf = Object.defineProperty(new GRU({ inputSize: 2, hiddenSize: 3 }), 'batchFirst', { value: true });
-    expect(() => exportONNX(bf)).toThrow(/batchFirst models are not exported/);
-    expect(exportONNX(Object.defineProperty(new LSTM({ inputSize: 2, hiddenSize: 3 }), 'projSize', { value: 0 }))).toBeInstanceOf(Uint8Array);
-  });
-
-  it('writes opset 14, IR 7, and the graph inputs and outputs by name with symbolic T and B', () => {
-    const m = decodeModel(exportONNX(new GRU({ inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true }), { initialState: true, lengths: true }));
-    expect(m.irVersion).toBe(7);
-    expect(m.opsets).toEqual([{ domain: '', version: 14 }]);
-    expect(m.graph.inputs).toEqual([
-      { name: 'input', elemType: 1, dims: ['T', 'B', 2] }, { name: 'h0', elemType: 1, dims: [4, 'B', 3] },
-      { name: 'lengths', elemType: 6, dims: ['B'] },
-    ]);
-    expect(m.graph.outputs).toEqual([{ name: 'output', elemType: 1, dims: ['T', 'B', 6] }, { name: 'h_n', elemType: 1, dims: [4, 'B', 3] }]);
-    const grus = m.graph.nodes.filter((n) => n.opType === 'GRU');
-    expect(grus).toHaveLength(2);
-    expect(grus[0]!.attributes.find((a) => a.name === 'linear_before_reset')!.i).toBe(0);
-    expect(grus[0]!.inputs[4]).toBe('lengths');
-    const cell = decodeModel(exportONNX(new GRUCell({ inputSize: 2, hiddenSize: 3, resetAfter: true }), { initialState: true }));
-    expect(cell.graph.inputs.map((v) => v.dims)).toEqual([['B', 2], ['B', 3]]);
-    expect(cell.graph.nodes.find((n) => n.opType === 'GRU')!.attributes.find((a) => a.name === 'linear_before_reset')!.i).toBe(1);
-  });
-});
