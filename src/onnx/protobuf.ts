@@ -25,6 +25,12 @@ export const WIRE = { VARINT: 0, I64: 1, LEN: 2, I32: 5 } as const;
 /** Deepest nesting of messages the reader decodes (ModelProto → GraphProto → … → subgraphs). */
 export const MAX_DEPTH = 32;
 
+/**
+ * Most fields one message may hold (2^24): the reader keeps a small record per field, so this
+ * bounds its memory whatever the file claims. ONNX writers store tensors as one raw_data field.
+ */
+export const MAX_FIELDS = 2 ** 24;
+
 /** One field of a message as found on the wire: a view of its bytes, decoded on demand. */
 export interface WireField {
   /** The field number. */
@@ -70,13 +76,17 @@ export function readVarint(bytes: Uint8Array, pos: number, limit: number, what: 
 
 /**
  * The fields of the message in bytes[start, end), in order, each checked to lie within it.
- * `depth` is the nesting depth of this message; past MAX_DEPTH it throws.
+ * `depth` is the nesting depth of this message; past MAX_DEPTH it throws, and past `maxFields`
+ * fields (MAX_FIELDS) too.
  */
-export function readFields(bytes: Uint8Array, start: number, end: number, what: string, depth: number): WireField[] {
+export function readFields(
+  bytes: Uint8Array, start: number, end: number, what: string, depth: number, maxFields = MAX_FIELDS,
+): WireField[] {
   if (depth > MAX_DEPTH) throw new ONNXError(`${what}: expected messages nested at most ${MAX_DEPTH} deep, got deeper`);
   const out: WireField[] = [];
   let p = start;
   while (p < end) {
+    if (out.length >= maxFields) throw new ONNXError(`${what}: expected at most ${maxFields} fields in one message, got more`);
     const key = readVarint(bytes, p, end, `${what}: field key`);
     const no = Math.floor(key.value / 8), wire = key.value % 8;
     if (key.value < 0 || no < 1 || no > 536_870_911) throw new ONNXError(`${what}: expected a field number in 1…2^29−1 at offset ${p}, got ${no}`);

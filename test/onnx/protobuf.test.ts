@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_DEPTH, ONNXError, ProtoWriter, readFields, readVarint } from '../../src/onnx/protobuf.js';
+import { MAX_DEPTH, MAX_FIELDS, ONNXError, ProtoWriter, readFields, readVarint } from '../../src/onnx/protobuf.js';
 
 const varintBytes = (v: number): Uint8Array => {
   const b = new ProtoWriter().int(1, v).finish();
@@ -54,6 +54,14 @@ describe('protobuf fields', () => {
     expect(() => readFields(new Uint8Array([0x0b]), 0, 1, 'm', 0)).toThrow(/wire type 3/);
     expect(() => readFields(new Uint8Array([0x00, 0x00]), 0, 2, 'm', 0)).toThrow(/field number/);
     expect(() => readFields(new Uint8Array(0), 0, 0, 'm', MAX_DEPTH + 1)).toThrow(/nested at most 32 deep/);
+  });
+
+  it('a message of more fields than the cap (MAX_FIELDS = 2^24 by default) is refused', () => {
+    expect(MAX_FIELDS).toBe(2 ** 24);
+    const b = new Uint8Array(2 * 1001);
+    for (let k = 0; k < b.length; k += 2) b[k] = 0x08;   // field 1 = 0, over and over
+    expect(readFields(b, 0, b.length - 2, 'm', 0, 1000)).toHaveLength(1000);
+    expect(() => readFields(b, 0, b.length, 'm', 0, 1000)).toThrow(/at most 1000 fields in one message/);
   });
 
   it('fixed-width fields need their bytes', () => {
