@@ -5,7 +5,7 @@
  * peepholes equal the plain LSTM bit for bit, and the weights survive save/load and stateDict.
  */
 import { describe, expect, it } from 'vitest';
-import { gradCheck, loadModel, LSTM, LSTMCell, saveModel, type GradCheckParam, type LSTMState } from '../../src/index.js';
+import { buildModel, gradCheck, loadModel, LSTM, LSTMCell, saveModel, type GradCheckParam, type LSTMState } from '../../src/index.js';
 import { bitwiseEqual, dot, randn } from '../helpers/cells.js';
 
 const sig = (a: number): number => 1 / (1 + Math.exp(-a));
@@ -130,5 +130,13 @@ describe('peephole LSTM stack', () => {
     expect(twin.cells[1]!.params.weightPeephole).toEqual(rnn.cells[1]!.params.weightPeephole);
     expect(() => loadModel(saveModel({ rnn }), { rnn: new LSTM({ inputSize: 2, hiddenSize: 3, numLayers: 2 }) })).toThrow(/peephole/);
     expect(() => new LSTMCell({ inputSize: 2, hiddenSize: 3, peephole: 1 as unknown as boolean })).toThrow(/peephole: expected a boolean/);
+    // buildModel rebuilds a peephole stack from the file alone; a bad flag in a file is named.
+    const saved = saveModel({ rnn });
+    const built = buildModel(saved, { expect: { rnn: LSTM } }).rnn;
+    expect(built.peephole).toBe(true);
+    expect(built.cells[0]!.params.weightPeephole).toEqual(rnn.cells[0]!.params.weightPeephole);
+    const bad = JSON.parse(JSON.stringify(saved)) as { parts: { rnn: { peephole: unknown } } };
+    bad.parts.rnn.peephole = 'yes';
+    expect(() => buildModel(bad as never)).toThrow(/parts\.rnn\.peephole: expected a boolean or nothing, got string "yes"/);
   });
 });
