@@ -16,7 +16,7 @@ export type { RecurrentCell, CellOptions, CellForward, CellBackward } from './ce
 export { LSTMCell, type LSTMCellOptions } from './cells/lstm.js';
 export { GRUCell, type GRUCellOptions } from './cells/gru.js';
 export type { RecurrentModule, RunOptions, RunResult, BackwardInput, BackwardResult } from './layers/module.js';
-export { SequenceRunner } from './layers/sequence-runner.js';
+export { SequenceRunner, type SequenceRunnerOptions } from './layers/sequence-runner.js';
 export { BidirectionalLayer } from './layers/bidirectional.js';
 export type { RecurrentStack } from './modules/rnn.js';
 export {

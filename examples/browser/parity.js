@@ -9,7 +9,8 @@
  *   max |error| ≤ max(4 × torchFloat32Error, 1e-6 × max(1, max |reference|)).
  *   kind "native": the library's own equations via SequenceRunner forward + backward.
  *   kind "torch":  LSTMCell/GRUCell.fromPyTorch (cell.forward/backward, one step) or
- *                  LSTM/GRU.fromPyTorch (stacks, bidirectional, packed lengths); gradients via gradDict().
+ *                  LSTM/GRU.fromPyTorch (stacks, bidirectional, packed lengths, batchFirst, projSize,
+ *                  dropout in eval mode); gradients via gradDict().
  */
 (function (root, factory) {
   root.RCParity = factory();
@@ -98,9 +99,12 @@
   /** kind "torch", LSTM/GRU stacks: forward + backward with the fixture's layers, directions, lengths. */
   function runTorchStack(RC, fx) {
     var lstm = fx.cell === 'lstm';
-    var o = { numLayers: fx.numLayers, bidirectional: fx.bidirectional };
+    // batch_first and dropout are not in a state dict (proj_size is: weight_hr_l0); dropout fixtures run in eval mode.
+    var o = { numLayers: fx.numLayers, bidirectional: fx.bidirectional, batchFirst: fx.batchFirst === true, dropout: fx.dropout || 0 };
     var rnn = lstm ? RC.LSTM.fromPyTorch(stateDictOf(fx), o) : RC.GRU.fromPyTorch(stateDictOf(fx), o);
     if (rnn.numLayers !== fx.numLayers || rnn.bidirectional !== fx.bidirectional) throw new Error('layout not as in the fixture');
+    if (rnn.projSize !== (fx.projSize || 0)) throw new Error('projSize ' + rnn.projSize + ', expected ' + (fx.projSize || 0));
+    if (fx.training === false) rnn.eval();
     var runOpts = { batch: fx.batch, initialState: initialState(fx) };
     if (fx.lengths) runOpts.lengths = fx.lengths;
     var f = rnn.forward(f32(fx.inputs), runOpts);

@@ -13,7 +13,8 @@ function fill(lib, n, seed) {
 function stackCase(lib, name, rnn, { T = 5, B = 3, lengths = null, initialState = false, head = null }) {
   const I = rnn.inputSize, H = rnn.hiddenSize, LD = rnn.numLayers * rnn.numDirections;
   const input = fill(lib, T * B * I, 11);
-  const feeds = { input: { type: 'float32', data: input, dims: [T, B, I] } };
+  rnn.eval();   // inference: no dropout (the export computes eval mode)
+  const feeds = { input: { type: 'float32', data: input, dims: rnn.batchFirst ? [B, T, I] : [T, B, I] } };
   const opts = { batch: B };
   if (lengths) {
     opts.lengths = lengths;
@@ -73,6 +74,10 @@ export function cases(lib) {
     stackCase(lib, 'peephole LSTM 2 layers bidirectional, lengths, initial state', peepholed(lib, new LSTM({ ...big, peephole: true, seed: 15 })), full),
     stackCase(lib, 'peephole LSTM with a head', peepholed(lib, new LSTM({ inputSize: 4, hiddenSize: 6, peephole: true, seed: 16 })),
       { head: new Linear({ inFeatures: 6, outFeatures: 3, seed: 17 }), lengths: [3, 5, 1] }),
+    stackCase(lib, 'LSTM batchFirst 2 layers bidirectional (dropout 0.3, eval), lengths, initial state, head',
+      new LSTM({ ...big, batchFirst: true, dropout: 0.3, seed: 19 }), { ...full, head: new Linear({ inFeatures: 12, outFeatures: 3, seed: 20 }) }),
+    stackCase(lib, 'GRU (reset before) batchFirst 2 layers, lengths', new GRU({ inputSize: 4, hiddenSize: 6, numLayers: 2, batchFirst: true, seed: 21 }),
+      { lengths: [2, 5, 4] }),
     cellCase(lib, 'peephole LSTMCell one step', peepholed(lib, new LSTMCell({ inputSize: 4, hiddenSize: 6, peephole: true, seed: 18 }))),
     cellCase(lib, 'LSTMCell one step', new LSTMCell({ inputSize: 4, hiddenSize: 6, seed: 11 })),
     cellCase(lib, 'GRUCell (reset before) one step', new GRUCell({ inputSize: 4, hiddenSize: 6, seed: 12 })),

@@ -56,11 +56,18 @@ export interface CellBackward<S extends CellState> {
 export abstract class RecurrentCell<S extends CellState> {
   /** Input size I. */
   readonly inputSize: number;
-  /** Hidden size H. */
+  /** Hidden size H (features of c, and of h without a projection). */
   readonly hiddenSize: number;
+  /** The LSTM's projection size P (PyTorch's proj_size): h is [batch, P]; 0 (default, GRU always): none. */
+  readonly projSize: number;
+  /** Features of h, P = projSize when set, else H: what the cell outputs per row. */
+  readonly outputSize: number;
   /** Whether the cell has biases. */
   readonly bias: boolean;
-  /** Parameters, PyTorch's layout: weightIh [G·H, I], weightHh [G·H, H], biasIh, biasHh [G·H]. */
+  /**
+   * Parameters, PyTorch's layout: weightIh [G·H, I], weightHh [G·H, P], biasIh, biasHh [G·H],
+   * and with projSize weightHr [P, H] (P = outputSize).
+   */
   readonly params: CellParams;
   /** Gradients: the same keys and shapes as params; backward adds into them. */
   readonly grads: CellParams;
@@ -68,7 +75,7 @@ export abstract class RecurrentCell<S extends CellState> {
   readonly gateCount: number;
   /** True for LSTM (state {h, c}), false for GRU (state {h}). */
   readonly hasCellState: boolean;
-  /** @internal The state of one step: {h, c} or {h}, each [batch, H]. */
+  /** @internal The state of one step: {h [batch, P], c [batch, H]} or {h [batch, H]}. */
   readonly stateShape: StateShape;
   /** The one-step workspace of `step`, kept for the last batch size. */
   private stepTape: CellTape | null = null;
@@ -83,26 +90,29 @@ export abstract class RecurrentCell<S extends CellState> {
     this.bias = checkOptionalBoolean('bias', options.bias, true);
     this.gateCount = gateCount;
     this.hasCellState = gateCount === 4;
-    this.stateShape = new StateShape(this.hasCellState, this.hiddenSize, 1);
+    this.projSize = checkProjSize((options as { projSize?: unknown }).projSize, this.hiddenSize, this.hasCellState);
+    this.outputSize = this.projSize > 0 ? this.projSize : this.hiddenSize;
+    this.stateShape = new StateShape(this.hasCellState, this.hiddenSize, 1, '', this.projSize);
     const rng = new Random(options.seed ?? 0);
-    const GH = gateCount * this.hiddenSize;
+    const GH = gateCount * this.hiddenSize, P = this.outputSize;
     const make = (): CellParams => {
-      const weightIh = new Float32Array(GH * this.inputSize), weightHh = new Float32Array(GH * this.hiddenSize);
-      const p: CellParams = this.bias
-        ? { weightIh, weightHh, biasIh: new Float32Array(GH), biasHh: new Float32Array(GH) }
-        : { weightIh, weightHh };
-      return peepholeRows > 0 ? { ...p, weightPeephole: new Float32Array(peepholeRows * this.hiddenSize) } : p;
+      const weightIh = new Float32Array(GH * this.inputSize), weightHh = new Float32Array(GH * P);
+      const hr = this.projSize > 0 ? { weightHr: new Float32Array(P * this.hiddenSize) } : {};
+      const peep = peepholeRows > 0 ? { weightPeephole: new Float32Array(peepholeRows * this.hiddenSize) } : {};
+      return this.bias
+        ? { weightIh, weightHh, biasIh: new Float32Array(GH), biasHh: new Float32Array(GH), ...hr, ...peep }
+        : { weightIh, weightHh, ...hr, ...peep };
     };
     this.params = make();
     this.grads = make();
-    // PyTorch's default: every weight and bias uniform in [−1/√H, 1/√H] (peephole weights, drawn
-    // last, alike).
+    // PyTorch's default: every weight and bias (weight_hr and peephole weights included,
+    // drawn last) uniform in [−1/√H, 1/√H].
     const k = 1 / Math.sqrt(this.hiddenSize);
     for (const v of paramList(this.params)) rng.fillUniform(v, -k, k);
   }
 
   /**
-   * The parameters with their gradients, in a fixed order (weightIh, weightHh, biasIh, biasHh),
+   * The parameters with their gradients, in a fixed order (weightIh, weightHh, biasIh, biasHh, weightHr),
    * for optimizers and gradCheck. The arrays are the cell's own (no copies).
    */
   parameters(): Parameter[] {
@@ -115,8 +125,9 @@ export abstract class RecurrentCell<S extends CellState> {
   }
 
   /**
-   * The parameters under PyTorch's keys and conventions (weight_ih [G·H, I], weight_hh [G·H, H],
-   * bias_ih, bias_hh [G·H]; for GRU the z rows negated, see `GRUCell.fromPyTorch`). New arrays.
+   * The parameters under PyTorch's keys and conventions (weight_ih [G·H, I], weight_hh [G·H, P],
+   * bias_ih, bias_hh [G·H], with projSize weight_hr [P, H]; for GRU the z rows negated, see
+   * `GRUCell.fromPyTorch`). New arrays.
    */
   stateDict(): Record<string, Tensor> {
     return cellToPyTorch(this.pytorchLayout(), this.params, '');
@@ -141,7 +152,7 @@ export abstract class RecurrentCell<S extends CellState> {
   /** @internal Sizes and the GRU z-row convention, for the PyTorch mapping (cells/pytorch.ts). */
   pytorchLayout(): CellLayout {
     return {
-      inputSize: this.inputSize, hiddenSize: this.hiddenSize, gateCount: this.gateCount, bias: this.bias,
+      inputSize: this.inputSize, hiddenSize: this.hiddenSize, gateCount: this.gateCount, bias: this.bias, projSize: this.projSize,
       peephole: this.params.weightPeephole !== undefined,
       negatedRows: this.hasCellState ? null : [this.hiddenSize, 2 * this.hiddenSize],
     };
@@ -152,7 +163,7 @@ export abstract class RecurrentCell<S extends CellState> {
     for (const g of paramList(this.grads)) g.fill(0);
   }
 
-  /** A zero state for `batch` rows: {h, c} (LSTM) or {h} (GRU), each [batch, H]. */
+  /** A zero state for `batch` rows: {h [batch, P], c [batch, H]} (LSTM) or {h [batch, H]} (GRU). */
   initialState(batch: number): S {
     return this.stateShape.zeros(checkPositiveInt('batch', batch));
   }
@@ -164,8 +175,8 @@ export abstract class RecurrentCell<S extends CellState> {
    * copy, so a changed parameter takes effect at the next call); a workspace for the last batch
    * size is kept and reused. With `out` no array is allocated.
    * @param x [batch, I]
-   * @param state the current state, each [batch, H]
-   * @param out where to write the next state, each [batch, H]; may be `state` itself. New arrays
+   * @param state the current state: h [batch, P] (P = outputSize), c [batch, H]
+   * @param out where to write the next state, shaped as state; may be `state` itself. New arrays
    *   when omitted.
    * @returns the next state (`out` when given)
    */
@@ -175,7 +186,7 @@ export abstract class RecurrentCell<S extends CellState> {
     let tape = this.stepTape;
     if (tape === null || tape.batch !== batch) tape = this.stepTape = this.createTape(1, batch, false);
     this.forwardOne(tape, x, state);
-    const n = batch * this.hiddenSize, nc = this.hasCellState ? n : 0;
+    const n = batch * this.outputSize, nc = this.stateShape.cellLength(batch);
     if (dst === null) return this.stateShape.wrap(tape.h.slice(n, 2 * n), tape.c.slice(nc, 2 * nc));
     dst.h.set(tape.h.subarray(n, 2 * n));
     dst.c.set(tape.c.subarray(nc, 2 * nc));
@@ -186,14 +197,14 @@ export abstract class RecurrentCell<S extends CellState> {
    * One step that keeps its tape: `cell.backward(result, dState)` then gives the gradients.
    * Same cost as `step`, plus a one-step tape allocated per call.
    * @param x [batch, I]
-   * @param state the current state, each [batch, H]
+   * @param state the current state: h [batch, P] (P = outputSize), c [batch, H]
    */
   forward(x: Float32Array, state: S, batch: number): CellForward<S> {
     checkPositiveInt('batch', batch);
     const tape = this.createTape(1, batch, false);
     this.forwardOne(tape, x, state);
     tape.ready = true;
-    const n = batch * this.hiddenSize, nc = this.hasCellState ? n : 0;
+    const n = batch * this.outputSize, nc = this.stateShape.cellLength(batch);
     return { state: this.stateShape.wrap(tape.h.slice(n, 2 * n), tape.c.slice(nc, 2 * nc)), tape };
   }
 
@@ -201,7 +212,7 @@ export abstract class RecurrentCell<S extends CellState> {
    * Backward of one `forward`: adds the parameter gradients into `grads` and returns the gradients
    * with respect to the step's input and to the state passed into forward.
    * @param step what this cell's forward returned (each can be consumed once)
-   * @param dState gradient with respect to the next state: h [batch, H], and c [batch, H] for LSTM;
+   * @param dState gradient with respect to the next state: h [batch, P], and c [batch, H] for LSTM;
    *   a missing member counts as zero
    */
   backward(step: CellForward<S>, dState: Partial<S>): CellBackward<S> {
@@ -210,10 +221,10 @@ export abstract class RecurrentCell<S extends CellState> {
       throw new TypeError(`step: expected the result of this cell's forward(), got ${describe(tape)}`);
     }
     if (!tape.ready) throw new Error('backward: this step was already consumed by an earlier backward; call forward again');
-    const B = tape.batch, n = B * this.hiddenSize;
+    const B = tape.batch, n = B * this.outputSize, nc = this.stateShape.cellLength(B);
     const d = this.stateShape.readPartial('dState', dState, B);
     // Step 0 reads the gradient with respect to h_1 from block 1 and leaves dh_0 in block 0.
-    const dhNext = tape.dh.subarray(n, 2 * n), dcNext = tape.dc.subarray(n, 2 * n);
+    const dhNext = tape.dh.subarray(n, 2 * n), dcNext = tape.dc.subarray(nc, 2 * nc);
     if (d.h) dhNext.set(d.h); else dhNext.fill(0);
     if (d.c) dcNext.set(d.c); else dcNext.fill(0);
     this.backwardStep(tape, 0);
@@ -221,7 +232,7 @@ export abstract class RecurrentCell<S extends CellState> {
     this.accumulateParamGrads(tape);
     const dx = new Float32Array(B * this.inputSize);
     this.inputGrads(dx, tape);
-    return { dx, dState: this.stateShape.wrap(tape.dh.slice(0, n), tape.dc.slice(0, this.hasCellState ? n : 0)) };
+    return { dx, dState: this.stateShape.wrap(tape.dh.slice(0, n), tape.dc.slice(0, nc)) };
   }
 
   /** Checks x and state, then runs step 0 on a one-step tape: the new state is its h[1], c[1]. */
@@ -255,6 +266,7 @@ export abstract class RecurrentCell<S extends CellState> {
   prepareWeights(tape: CellTape): void {
     tape.weightIh.refresh();
     tape.weightHh.refresh();
+    tape.weightHr?.refresh();
     if (this.bias) this.foldBias(tape.foldedBias);
     else tape.foldedBias.fill(0);
   }
@@ -297,4 +309,16 @@ export abstract class RecurrentCell<S extends CellState> {
 
   /** @internal After the backward time loop: dW_ih, dW_hh, db_ih, db_hh += sums over every step and row. */
   abstract accumulateParamGrads(tape: CellTape): void;
+}
+
+/** projSize: 0 when omitted; for an LSTM an integer in 0..H−1 (PyTorch's proj_size < hidden_size); a GRU takes only 0. */
+function checkProjSize(v: unknown, hiddenSize: number, lstm: boolean): number {
+  if (v === undefined || v === 0) return 0;
+  if (!lstm) {
+    throw new RangeError(`projSize: expected 0 or omitted (only an LSTM has a projection, PyTorch's proj_size; a GRU has none), got ${describe(v)}`);
+  }
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= hiddenSize) {
+    throw new RangeError(`projSize: expected an integer in 0..hiddenSize−1 = ${hiddenSize - 1} (PyTorch's proj_size < hidden_size), got ${describe(v)}`);
+  }
+  return v;
 }

@@ -9,6 +9,9 @@
  *   c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t
  *   h_t = o_t ⊙ tanh(c_t)
  *
+ * With projSize P (PyTorch's proj_size; Sak, Senior & Beaufays 2014): m_t = o_t ⊙ tanh(c_t) [H],
+ * h_t = W_hr m_t [P], and the recurrent products read h_{t−1} [P] (W_h· [4H, P]).
+ *
  * Gate blocks in the weights are i, f, g, o (PyTorch's order): rows [0,H) i, [H,2H) f, ….
  *
  * Peephole LSTM (Gers & Schmidhuber 2000), `peephole: true`: diagonal weights p_i, p_f, p_o
@@ -31,18 +34,21 @@ import { inferCellSizes } from './pytorch.js';
 /** Options of `new LSTMCell(...)`. */
 export interface LSTMCellOptions extends CellOptions {
   /**
+   * PyTorch's proj_size P, an integer in 1..H−1 (0 or omitted: none). h_t = W_hr·m_t projects the
+   * cell output m_t = o_t ⊙ tanh(c_t) [H] to P features: h is then [batch, P] (c stays
+   * [batch, H]), weightHh is [4H, P], and weightHr [P, H] is one more parameter.
+   */
+  projSize?: number;
+  /**
    * Peephole connections (default false): i and f see c_{t−1}, o sees c_t through diagonal
    * weights weightPeephole [3, H] (rows i, f, o). Not a PyTorch model: its stateDict() has one
-   * more key, weight_peephole [3, H]; ONNX carries it (LSTM input P).
+   * more key, weight_peephole [3, H]; ONNX carries it (LSTM input P). Not with projSize.
    */
   peephole?: boolean;
 }
 
-/**
- * An LSTMCell's configuration: what `config()` returns and a saved model stores. `peephole` is
- * present (true) only for a peephole cell, so files of plain cells are as before.
- */
-export interface LSTMCellConfig { kind: 'LSTMCell'; inputSize: number; hiddenSize: number; bias: boolean; peephole?: boolean }
+/** An LSTMCell's configuration: what `config()` returns and a saved model stores. */
+export interface LSTMCellConfig { kind: 'LSTMCell'; inputSize: number; hiddenSize: number; bias: boolean; projSize: number; peephole: boolean }
 
 /** @internal Rows of weightPeephole for these options (checked): 3 with peephole, else 0. */
 export function peepholeRows(options: { peephole?: unknown } | null | undefined): number {
@@ -51,7 +57,7 @@ export function peepholeRows(options: { peephole?: unknown } | null | undefined)
 }
 
 /**
- * A long short-term memory cell. State {h, c}, each [batch, H].
+ * A long short-term memory cell. State {h, c}, each [batch, H]; with projSize P, h is [batch, P].
  *
  * ```ts
  * const cell = new LSTMCell({ inputSize: 3, hiddenSize: 16, seed: 1 });
@@ -66,6 +72,9 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
   constructor(options: LSTMCellOptions) {
     super(options, 4, 'LSTMCell', peepholeRows(options));
     this.peephole = this.params.weightPeephole !== undefined;
+    if (this.peephole && this.projSize > 0) {
+      throw new RangeError(`peephole: expected no projection with peephole connections, got projSize ${this.projSize}; use one or the other`);
+    }
   }
 
   /** The kind saved models store for this class. */
@@ -73,9 +82,10 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
 
   /** The cell's configuration, a new plain object: `LSTMCell.fromConfig` builds a cell like it. */
   config(): LSTMCellConfig {
-    const c: LSTMCellConfig = { kind: LSTMCell.kind, inputSize: this.inputSize, hiddenSize: this.hiddenSize, bias: this.bias };
-    if (this.peephole) c.peephole = true;
-    return c;
+    return {
+      kind: LSTMCell.kind, inputSize: this.inputSize, hiddenSize: this.hiddenSize, bias: this.bias, projSize: this.projSize,
+      peephole: this.peephole,
+    };
   }
 
   /**
@@ -84,14 +94,16 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
    */
   static fromConfig(config: LSTMCellConfig): LSTMCell {
     checkConfig(config, LSTMCell.kind, ['inputSize', 'hiddenSize', 'bias']);
-    const { inputSize, hiddenSize, bias, peephole } = config;
-    return new LSTMCell({ inputSize, hiddenSize, bias, peephole });
+    const { inputSize, hiddenSize, bias, projSize, peephole } = config;
+    return new LSTMCell({ inputSize, hiddenSize, bias, projSize, peephole });
   }
 
   /**
    * An LSTMCell holding the weights of a PyTorch `nn.LSTMCell` state dict (keys weight_ih
    * [4H, I], weight_hh [4H, H], bias_ih, bias_hh [4H]; sizes come from the shapes, biases from
-   * their presence). Gate order and equations are PyTorch's own: nothing is converted. A key
+   * their presence). Gate order and equations are PyTorch's own: nothing is converted. A
+   * weight_hr [P, H] (one layer of an nn.LSTM with proj_size, its `_l0` suffix removed; nn.LSTMCell
+   * has none) makes a cell with projSize P and weight_hh [4H, P]. A key
    * weight_peephole [3, H] (this library's, not PyTorch's) makes a peephole cell.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>): LSTMCell {
@@ -109,29 +121,43 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
 
   /** @internal */
   forwardStep(tape: CellTape, t: number): void {
-    const B = tape.batch, H = this.hiddenSize, G4 = 4 * H;
-    // gates[t] [rows, 4H] += h_{t−1} · W_hhᵀ  (onto the input projection x_t·W_ihᵀ)
-    gemmW(tape.gates, t * B * G4, G4, tape.h, t * B * H, H, tape.weightHh, 0, tape.batchSizes[t]!, G4, true);
-    if (this.peephole) lstmPeepholeGatesForward(tape, t, this.params.weightPeephole!);
-    else lstmGatesForward(tape, t);
+    const B = tape.batch, H = this.hiddenSize, P = this.outputSize, G4 = 4 * H, rows = tape.batchSizes[t]!;
+    // gates[t] [rows, 4H] += h_{t−1} [rows, P] · W_hhᵀ  (onto the input projection x_t·W_ihᵀ)
+    gemmW(tape.gates, t * B * G4, G4, tape.h, t * B * P, P, tape.weightHh, 0, rows, G4, true);
+    if (this.peephole) {
+      lstmPeepholeGatesForward(tape, t, this.params.weightPeephole!);   // never with a projection
+      return;
+    }
+    lstmGatesForward(tape, t);
+    // With a projection: h_t [rows, P] = m_t [rows, H] · W_hrᵀ (the kernel wrote m_t to tape.proj).
+    if (tape.weightHr !== null) gemmW(tape.h, (t + 1) * B * P, P, tape.proj, t * B * H, H, tape.weightHr, 0, rows, P, false);
   }
 
   /** @internal */
   backwardStep(tape: CellTape, t: number): void {
-    const B = tape.batch, H = this.hiddenSize, G4 = 4 * H;
+    const B = tape.batch, H = this.hiddenSize, P = this.outputSize, G4 = 4 * H, rows = tape.batchSizes[t]!;
+    const projected = tape.weightHr !== null;
+    if (projected) {
+      // dh_t [rows, P] (block (t+1) & 1): dm_t [rows, H] = dh_t · W_hr into dTemp, which the
+      // kernel reads in place of dh; dW_hr [P, H] += dh_tᵀ · m_t over the active rows.
+      const next = ((t + 1) & 1) * B * P;
+      gemmNN(tape.dTemp, 0, H, tape.dh, next, P, this.params.weightHr!, 0, H, rows, H, P, false);
+      gemmTN(this.grads.weightHr!, 0, H, tape.dh, next, P, tape.proj, t * B * H, H, P, H, rows, true);
+    }
     if (this.peephole) lstmPeepholeGatesBackward(tape, t, this.params.weightPeephole!);
     else lstmGatesBackward(tape, t);
-    // dh_{t−1} [rows, H] += dGates [rows, 4H] · W_hh [4H, H]
-    gemmNN(tape.dh, (t & 1) * B * H, H, tape.gates, t * B * G4, G4, this.params.weightHh, 0, H, tape.batchSizes[t]!, H, G4, true);
+    // dh_{t−1} [rows, P] (+)= dGates [rows, 4H] · W_hh [4H, P]; the kernel zeroed it unless projected.
+    gemmNN(tape.dh, (t & 1) * B * P, P, tape.gates, t * B * G4, G4, this.params.weightHh, 0, P, rows, P, G4, !projected);
   }
 
   /** @internal */
   accumulateParamGrads(tape: CellTape): void {
-    const rows = tape.steps * tape.batch, H = this.hiddenSize, I = this.inputSize, G4 = 4 * H;
+    const rows = tape.steps * tape.batch, H = this.hiddenSize, P = this.outputSize, I = this.inputSize, G4 = 4 * H;
     const g = this.grads;
-    // dW_ih [4H, I] += Σ_rows dGatesᵀ · x ;  dW_hh [4H, H] += Σ_rows dGatesᵀ · h_{t−1}
+    // dW_ih [4H, I] += Σ_rows dGatesᵀ · x ;  dW_hh [4H, P] += Σ_rows dGatesᵀ · h_{t−1}
+    // (dW_hr was added step by step: dh_t is not kept.)
     gemmTN(g.weightIh, 0, I, tape.gates, 0, G4, tape.x, 0, I, G4, I, rows, true);
-    gemmTN(g.weightHh, 0, H, tape.gates, 0, G4, tape.h, 0, H, G4, H, rows, true);
+    gemmTN(g.weightHh, 0, P, tape.gates, 0, G4, tape.h, 0, P, G4, P, rows, true);
     if (this.bias) {
       addColumnSums(g.biasIh!, tape.gates, 0, G4, rows, G4);
       addColumnSums(g.biasHh!, tape.gates, 0, G4, rows, G4);
@@ -143,12 +169,15 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
 /**
  * LSTM gates and state update of step t, rows 0 … batchSizes[t] − 1.
  * In: gates[t] [B, 4H] holding x·W_ihᵀ + h_{t−1}·W_hhᵀ, foldedBias [4H] = b_ih + b_hh, c_{t−1}.
- * Out: gates[t] := σ/tanh of (gates + bias) in blocks i,f,g,o; c_t, aux[t] = tanh(c_t), h_t.
+ * Out: gates[t] := σ/tanh of (gates + bias) in blocks i,f,g,o; c_t, aux[t] = tanh(c_t), and
+ * o ⊙ tanh(c_t) into h_t, or with a projection into proj[t] (m_t; the caller then projects).
  */
 export function lstmGatesForward(tape: CellTape, t: number): void {
   const B = tape.batch, H = tape.hiddenSize, G4 = 4 * H, rows = tape.batchSizes[t]!;
-  const { gates, c, aux: tanhC, h, foldedBias: bias } = tape;
+  const { gates, c, aux: tanhC, foldedBias: bias } = tape;
   const gOff = t * B * G4, sPrev = t * B * H, sNext = sPrev + B * H;
+  const projected = tape.proj.length > 0;
+  const h = projected ? tape.proj : tape.h, hOff = projected ? sPrev - sNext : 0;   // m_t at proj[t]
   for (let b = 0; b < rows; b++) {
     // Row b: gate blocks i, f, g, o of gates, and the row's slice of each state array.
     const gi = gOff + b * G4, gf = gi + H, gg = gf + H, go = gg + H;
@@ -163,16 +192,17 @@ export function lstmGatesForward(tape: CellTape, t: number): void {
       const tc = tanh(cNew);
       c[cn + j] = cNew;
       tanhC[ts + j] = tc;
-      h[cn + j] = o * tc;                                  // h_t = o ⊙ tanh(c_t)
+      h[hOff + cn + j] = o * tc;                           // h_t (or m_t) = o ⊙ tanh(c_t)
     }
   }
 }
 
 /**
  * Backward of lstmGatesForward, step t, rows 0 … batchSizes[t] − 1. From dh, dc (tape.dh/dc
- * block (t+1) & 1, the gradient with respect to h_t, c_t): overwrites gates[t] (post-activation
- * i,f,g,o) with dGates, writes dc_{t−1} and the direct part of dh_{t−1} (zero: the recurrent part
- * dGates·W_hh is added by the caller) into block t & 1.
+ * block (t+1) & 1, the gradient with respect to h_t, c_t; with a projection, dm_t in tape.dTemp
+ * stands for dh): overwrites gates[t] (post-activation i,f,g,o) with dGates, writes dc_{t−1} and
+ * the direct part of dh_{t−1} (zero: the recurrent part dGates·W_hh is added by the caller; with
+ * a projection the caller writes dh_{t−1} whole) into block t & 1.
  *
  *   dc_t   = dc + dh ⊙ o ⊙ (1 − tanh²(c_t))
  *   d i    = dc_t ⊙ g ⊙ i(1−i)      d f = dc_t ⊙ c_{t−1} ⊙ f(1−f)
@@ -184,20 +214,22 @@ export function lstmGatesBackward(tape: CellTape, t: number): void {
   const { gates, c, aux: tanhC, dh, dc } = tape;
   const gOff = t * B * G4, sPrev = t * B * H;
   const next = ((t + 1) & 1) * B * H, prev = (t & 1) * B * H;
+  const projected = tape.proj.length > 0;
+  const dm = projected ? tape.dTemp : dh, dmOff = projected ? -next : 0;   // dm_t at dTemp[0]
   for (let b = 0; b < rows; b++) {
     const gi = gOff + b * G4, gf = gi + H, gg = gf + H, go = gg + H;
     const s = b * H, ts = sPrev + s, dn = next + s, dp = prev + s;
     for (let j = 0; j < H; j++) {
       const i = gates[gi + j]!, f = gates[gf + j]!, g = gates[gg + j]!, o = gates[go + j]!;
       const tc = tanhC[ts + j]!;
-      const dhj = dh[dn + j]!;
+      const dhj = dm[dmOff + dn + j]!;
       const dct = dc[dn + j]! + dhj * o * (1 - tc * tc);
       gates[gi + j] = dct * g * i * (1 - i);
       gates[gf + j] = dct * c[ts + j]! * f * (1 - f);
       gates[gg + j] = dct * i * (1 - g * g);
       gates[go + j] = dhj * tc * o * (1 - o);
       dc[dp + j] = dct * f;
-      dh[dp + j] = 0;
+      if (!projected) dh[dp + j] = 0;
     }
   }
 }

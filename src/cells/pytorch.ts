@@ -12,7 +12,8 @@ import { formatShape, readTensorDict, readTensorInput, type TensorInput } from '
 
 /** The four parameter names and their PyTorch stems. */
 const NAMES = [
-  ['weightIh', 'weight_ih'], ['weightHh', 'weight_hh'], ['biasIh', 'bias_ih'], ['biasHh', 'bias_hh'], ['weightPeephole', 'weight_peephole'],
+  ['weightIh', 'weight_ih'], ['weightHh', 'weight_hh'], ['biasIh', 'bias_ih'], ['biasHh', 'bias_hh'], ['weightHr', 'weight_hr'],
+  ['weightPeephole', 'weight_peephole'],
 ] as const;
 
 /** What a cell's PyTorch mapping needs to know. */
@@ -21,23 +22,29 @@ export interface CellLayout {
   hiddenSize: number;
   gateCount: number;
   bias: boolean;
+  /** The LSTM's projection size P (0: none): weight_hh is [G·H, P] and weight_hr [P, H]. */
+  projSize: number;
   /** A peephole LSTM: one more key, weight_peephole [3, H] (rows i, f, o; not a PyTorch key). */
   peephole?: boolean;
   /** Rows to negate on the way to/from PyTorch ([start, end) of the gate dimension), or null. */
   negatedRows: readonly [number, number] | null;
 }
 
-/** Expected PyTorch shapes under `prefix + stem + suffix`, e.g. weight_ih_l0_reverse: [G·H, I]. */
+/**
+ * Expected PyTorch shapes under `stem + suffix`, e.g. weight_ih_l0_reverse: [G·H, I], in PyTorch's
+ * key order (weight_ih, weight_hh, bias_ih, bias_hh, weight_hr).
+ */
 export function cellShapes(layout: CellLayout, suffix: string): Record<string, number[]> {
-  const GH = layout.gateCount * layout.hiddenSize;
+  const GH = layout.gateCount * layout.hiddenSize, P = layout.projSize > 0 ? layout.projSize : layout.hiddenSize;
   const out: Record<string, number[]> = {
     [`weight_ih${suffix}`]: [GH, layout.inputSize],
-    [`weight_hh${suffix}`]: [GH, layout.hiddenSize],
+    [`weight_hh${suffix}`]: [GH, P],
   };
   if (layout.bias) {
     out[`bias_ih${suffix}`] = [GH];
     out[`bias_hh${suffix}`] = [GH];
   }
+  if (layout.projSize > 0) out[`weight_hr${suffix}`] = [P, layout.hiddenSize];
   if (layout.peephole === true) out[`weight_peephole${suffix}`] = [3, layout.hiddenSize];
   return out;
 }
@@ -110,19 +117,39 @@ function negateRows(layout: CellLayout, data: Float32Array, shape: number[]): vo
 }
 
 /**
- * Input and hidden size of a PyTorch cell from its weight_ih/weight_hh entries (`suffix` as in
- * `_l0`), and whether it has biases: from the shapes when given, else from the element counts
- * (weight_hh holds G·H·H values). Throws naming the key when they do not fit a G-gate cell.
+ * Input, hidden and projection size of a PyTorch cell from its weight_ih/weight_hh (and
+ * weight_hr) entries (`suffix` as in `_l0`), and whether it has biases: from the shapes when
+ * given, else from the element counts (weight_hh holds G·H·H values). A weight_hr [P, H] (an
+ * nn.LSTM with proj_size) must come with its shape, and makes weight_hh [G·H, P]. Throws naming
+ * the key when they do not fit a G-gate cell.
  */
 export function inferCellSizes(
   what: string, dict: Record<string, unknown>, gateCount: number, suffix: string,
-): { inputSize: number; hiddenSize: number; bias: boolean } {
+): { inputSize: number; hiddenSize: number; bias: boolean; projSize: number } {
   const ih = readTensorInput(`${what}["weight_ih${suffix}"]`, required(what, dict, `weight_ih${suffix}`));
   const hh = readTensorInput(`${what}["weight_hh${suffix}"]`, required(what, dict, `weight_hh${suffix}`));
-  let H: number;
-  if (hh.shape !== null) {
+  const hrKey = `weight_hr${suffix}`, hrValue = dict[hrKey];
+  let H: number, P = 0;
+  if (hrValue !== undefined) {
+    if (gateCount !== 4) {
+      throw new RangeError(`${what}["${hrKey}"]: unexpected key: only an LSTM has a projection (proj_size), a GRU has none`);
+    }
+    const hr = readTensorInput(`${what}["${hrKey}"]`, hrValue);
+    if (hr.shape === null || hr.shape.length !== 2 || hr.shape[0] === 0 || hr.shape[1]! <= hr.shape[0]!) {
+      throw new RangeError(`${what}["${hrKey}"]: expected a tensor of shape [projSize, hiddenSize] with projSize < hiddenSize, got ${
+        hr.shape === null ? `${hr.data.length} elements without a shape` : formatShape(hr.shape)}`);
+    }
+    P = hr.shape[0]!;
+    H = hr.shape[1]!;
+    if (hh.shape === null ? hh.data.length !== gateCount * H * P
+      : hh.shape.length !== 2 || hh.shape[0] !== gateCount * H || hh.shape[1] !== P) {
+      throw new RangeError(`${what}["weight_hh${suffix}"]: expected shape [${gateCount * H}, ${P}] (4*hiddenSize, projSize), got ${
+        hh.shape === null ? `${hh.data.length} elements` : formatShape(hh.shape)}`);
+    }
+  } else if (hh.shape !== null) {
     if (hh.shape.length !== 2 || hh.shape[0] !== gateCount * hh.shape[1]! || hh.shape[1] === 0) {
-      throw new RangeError(`${what}["weight_hh${suffix}"]: expected shape [${gateCount}*H, H], got ${formatShape(hh.shape)}`);
+      throw new RangeError(`${what}["weight_hh${suffix}"]: expected shape [${gateCount}*H, H]${
+        gateCount === 4 ? ` (or [${gateCount}*H, projSize] with a "${hrKey}")` : ''}, got ${formatShape(hh.shape)}`);
     }
     H = hh.shape[1]!;
   } else {
@@ -145,7 +172,7 @@ export function inferCellSizes(
     }
   }
   const bias = dict[`bias_ih${suffix}`] !== undefined || dict[`bias_hh${suffix}`] !== undefined;
-  return { inputSize: I, hiddenSize: H, bias };
+  return { inputSize: I, hiddenSize: H, bias, projSize: P };
 }
 
 function required(what: string, dict: Record<string, unknown>, key: string): unknown {

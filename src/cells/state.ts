@@ -1,8 +1,9 @@
 /**
- * The recurrent state and its one shape rule: h, plus c for LSTM, each [R, B, H], where R is the
- * number of state rows per batch entry (1 for a cell or a runner, numLayers·numDirections for a
- * stack, layer-major, forward direction before reverse: PyTorch's h_n layout). Making, reading
- * (checking) and slicing states goes through here.
+ * The recurrent state and its one shape rule: h [R, B, P], plus c [R, B, H] for LSTM, where R is
+ * the number of state rows per batch entry (1 for a cell or a runner, numLayers·numDirections for
+ * a stack, layer-major, forward direction before reverse: PyTorch's h_n layout) and P the
+ * features of h: the LSTM's projSize when it has one, else H (PyTorch's proj_size). Making,
+ * reading (checking) and slicing states goes through here.
  */
 import { checkFloat32Length, checkObject } from '../core/validate.js';
 
@@ -26,31 +27,53 @@ export interface StateArrays {
   c: Float32Array;
 }
 
-/** The shape of a state: whether it has c, H, and R rows per batch entry. */
+/** The shape of a state: whether it has c, H, P, and R rows per batch entry. */
 export class StateShape {
+  /** P: features of h, projSize when set, else H. */
+  readonly hSize: number;
+
   constructor(
     /** True for LSTM ({h, c}), false for GRU ({h}). */
     readonly hasCellState: boolean,
+    /** H: features of c (and of h without a projection). */
     readonly hiddenSize: number,
     /** State rows R per batch entry. */
     readonly rows: number,
     /** How messages spell R, e.g. `numLayers*numDirections` ('' for one row). */
     private readonly rowsName = '',
-  ) {}
+    /** The LSTM's projSize P (0: none, h has H features). */
+    readonly projSize = 0,
+  ) {
+    this.hSize = projSize > 0 ? projSize : hiddenSize;
+  }
 
-  /** Elements of h (and of c) for `batch` entries: R·B·H. */
+  /** Elements of h for `batch` entries: R·B·P. */
   length(batch: number): number {
-    return this.rows * batch * this.hiddenSize;
+    return this.rows * batch * this.hSize;
   }
 
-  /** How messages spell the length. */
+  /** Elements of c for `batch` entries: R·B·H (0 without a cell state). */
+  cellLength(batch: number): number {
+    return this.hasCellState ? this.rows * batch * this.hiddenSize : 0;
+  }
+
+  /** How messages spell the length of h. */
   get lengthName(): string {
-    return this.rowsName === '' ? 'batch*hiddenSize' : `${this.rowsName}*batch*hiddenSize`;
+    return this.spell(this.projSize > 0 ? 'projSize' : 'hiddenSize');
   }
 
-  /** A zero state: {h, c} or {h}, each [R, B, H]. */
+  /** How messages spell the length of c. */
+  get cellLengthName(): string {
+    return this.spell('hiddenSize');
+  }
+
+  private spell(features: string): string {
+    return this.rowsName === '' ? `batch*${features}` : `${this.rowsName}*batch*${features}`;
+  }
+
+  /** A zero state: {h [R, B, P], c [R, B, H]} or {h}. */
   zeros<S extends CellState>(batch: number): S {
-    return this.wrap(new Float32Array(this.length(batch)), new Float32Array(this.hasCellState ? this.length(batch) : 0));
+    return this.wrap(new Float32Array(this.length(batch)), new Float32Array(this.cellLength(batch)));
   }
 
   /** The public form {h, c} (LSTM) or {h} (GRU) of arrays (not copied). */
@@ -59,14 +82,13 @@ export class StateShape {
   }
 
   /**
-   * Reads a user's state once: checks it holds h (and c) Float32Arrays of R·B·H and returns the
-   * arrays (not copied), so nothing is read from the object again.
+   * Reads a user's state once: checks it holds h (R·B·P) and c (R·B·H) Float32Arrays and returns
+   * the arrays (not copied), so nothing is read from the object again.
    */
   read(name: string, v: unknown, batch: number): StateArrays {
     const st = checkObject(name, v);
-    const n = this.length(batch);
-    const h = checkFloat32Length(`${name}.h`, st.h, n, this.lengthName);
-    const c = this.hasCellState ? checkFloat32Length(`${name}.c`, st.c, n, this.lengthName) : EMPTY;
+    const h = checkFloat32Length(`${name}.h`, st.h, this.length(batch), this.lengthName);
+    const c = this.hasCellState ? checkFloat32Length(`${name}.c`, st.c, this.cellLength(batch), this.cellLengthName) : EMPTY;
     return { h, c };
   }
 
@@ -75,16 +97,19 @@ export class StateShape {
    */
   readPartial(name: string, v: unknown, batch: number): { h: Float32Array | null; c: Float32Array | null } {
     const st = checkObject(name, v);
-    const n = this.length(batch);
-    const h = st.h === undefined ? null : checkFloat32Length(`${name}.h`, st.h, n, this.lengthName);
-    const c = !this.hasCellState || st.c === undefined ? null : checkFloat32Length(`${name}.c`, st.c, n, this.lengthName);
+    const h = st.h === undefined ? null : checkFloat32Length(`${name}.h`, st.h, this.length(batch), this.lengthName);
+    const c = !this.hasCellState || st.c === undefined ? null
+      : checkFloat32Length(`${name}.c`, st.c, this.cellLength(batch), this.cellLengthName);
     return { h, c };
   }
 }
 
-/** Block k of a state's rows (views): elements [k·size, (k+1)·size) of h, and of c when present. */
-export function stateBlock(s: StateArrays, k: number, size: number): StateArrays {
-  return { h: s.h.subarray(k * size, (k + 1) * size), c: s.c.length === 0 ? s.c : s.c.subarray(k * size, (k + 1) * size) };
+/**
+ * Block k of a state's rows (views): elements [k·size, (k+1)·size) of h, and [k·cSize,
+ * (k+1)·cSize) of c when present (cSize differs from size with a projection).
+ */
+export function stateBlock(s: StateArrays, k: number, size: number, cSize = size): StateArrays {
+  return { h: s.h.subarray(k * size, (k + 1) * size), c: s.c.length === 0 ? s.c : s.c.subarray(k * cSize, (k + 1) * cSize) };
 }
 
 const EMPTY = new Float32Array(0);

@@ -3,8 +3,9 @@
  * from one allocation (llm.c's ActivationTensors). A layer allocates one per (steps, batch) and
  * reuses it; a manual `cell.forward` allocates a one-step tape.
  *
- * Shapes use G = gate count (4 LSTM, 3 GRU), H = hidden size, I = input size, B = batch,
- * T = steps; every buffer is row-major, time-major.
+ * Shapes use G = gate count (4 LSTM, 3 GRU), H = hidden size, P = features of h (the LSTM's
+ * projSize when it has one, else H), I = input size, B = batch, T = steps; every buffer is
+ * row-major, time-major.
  *
  * The step protocol: a cell's step kernels take (tape, t) and find their rows themselves. Step t
  * works on rows 0 … batchSizes[t] − 1 of each [B, ·] block: the layer sorts a packed batch by
@@ -24,6 +25,8 @@ import { ForwardWeights } from './weights.js';
 export interface TapeSpec {
   readonly inputSize: number;
   readonly hiddenSize: number;
+  /** P: features of h (projSize, else hiddenSize). */
+  readonly outputSize: number;
   readonly gateCount: number;
   readonly hasCellState: boolean;
   readonly params: CellParams;
@@ -34,6 +37,8 @@ export class CellTape {
   readonly owner: TapeSpec;
   readonly inputSize: number;
   readonly hiddenSize: number;
+  /** P: features of h and dh (projSize, else H). */
+  readonly outputSize: number;
   readonly gateCount: number;
   /** [T, B, I] the inputs (zero at padded positions; dW_ih = Σ dGatesᵀ·x needs them). */
   readonly x: Float32Array;
@@ -44,7 +49,7 @@ export class CellTape {
    * the gate pre-activations (dGates). Zero in rows past batchSizes[t].
    */
   readonly gates: Float32Array;
-  /** [T+1, B, H] hidden states: h[0] the initial state, h[t+1] the state after step t. */
+  /** [T+1, B, P] hidden states: h[0] the initial state, h[t+1] the state after step t. */
   readonly h: Float32Array;
   /** [T+1, B, H] LSTM cell states, like h; length 0 for GRU. */
   readonly c: Float32Array;
@@ -61,17 +66,24 @@ export class CellTape {
   readonly hh: Float32Array;
   /** [G·H] the biases added to each step's pre-activations (b_ih + b_hh, folded; see foldBias). */
   readonly foldedBias: Float32Array;
-  /** W_ih [G·H, I] and W_hh [G·H, H] as the forward products read them (see weights.ts). */
+  /** W_ih [G·H, I] and W_hh [G·H, P] as the forward products read them (see weights.ts). */
   readonly weightIh: ForwardWeights;
   readonly weightHh: ForwardWeights;
+  /** The LSTM's projection W_hr [P, H] as the forward product reads it; null without projSize. */
+  readonly weightHr: ForwardWeights | null;
   /**
-   * [2, B, H] backward: the gradient with respect to h_t lives in block t & 1, so step t reads
+   * [T, B, H] with a projection: m_t = o_t ⊙ tanh(c_t), the cell output before h_t = m_t·W_hrᵀ
+   * (dW_hr = Σ dh_tᵀ·m_t needs it); length 0 without. Zero in rows past batchSizes[t].
+   */
+  readonly proj: Float32Array;
+  /**
+   * [2, B, P] backward: the gradient with respect to h_t lives in block t & 1, so step t reads
    * block (t+1) & 1 and writes block t & 1; after the time loop block 0 holds dh_0.
    */
   readonly dh: Float32Array;
   /** [2, B, H] the same for the LSTM cell state c; length 0 for GRU. */
   readonly dc: Float32Array;
-  /** [B, H] backward scratch of one step (GRU: d(r ⊙ h_{t−1})). */
+  /** [B, H] backward scratch of one step (GRU: d(r ⊙ h_{t−1}); LSTM with a projection: dm_t). */
   readonly dTemp: Float32Array;
   /** [T] rows active at step t: B for every step unless the layer packed the batch. */
   readonly batchSizes: Int32Array;
@@ -87,13 +99,16 @@ export class CellTape {
     /** Whether the forward products read transposed copies of the weights (see weights.ts). */
     transposedWeights: boolean,
   ) {
-    const T = steps, B = batch, I = spec.inputSize, H = spec.hiddenSize, GH = spec.gateCount * H;
-    const C = spec.hasCellState ? 1 : 0;
+    const T = steps, B = batch, I = spec.inputSize, H = spec.hiddenSize, GH = spec.gateCount * H, P = spec.outputSize;
+    const C = spec.hasCellState ? 1 : 0, R = spec.params.weightHr === undefined ? 0 : 1;
     this.owner = spec;
     this.inputSize = I;
     this.hiddenSize = H;
+    this.outputSize = P;
     this.gateCount = spec.gateCount;
-    const sizes = [T * B * I, T * B * GH, (T + 1) * B * H, C * (T + 1) * B * H, T * B * H, B * H, GH, 2 * B * H, C * 2 * B * H, B * H];
+    const sizes = [
+      T * B * I, T * B * GH, (T + 1) * B * P, C * (T + 1) * B * H, T * B * H, B * H, GH, 2 * B * P, C * 2 * B * H, B * H, R * T * B * H,
+    ];
     const buf = new Float32Array(sizes.reduce((a, b) => a + b, 0));
     let off = 0, k = 0;
     const take = (): Float32Array => buf.subarray(off, (off += sizes[k++]!));
@@ -107,8 +122,11 @@ export class CellTape {
     this.dh = take();
     this.dc = take();
     this.dTemp = take();
+    this.proj = take();
     this.weightIh = new ForwardWeights(spec.params.weightIh, GH, I, transposedWeights);
-    this.weightHh = new ForwardWeights(spec.params.weightHh, GH, H, transposedWeights);
+    this.weightHh = new ForwardWeights(spec.params.weightHh, GH, P, transposedWeights);
+    const hr = spec.params.weightHr;
+    this.weightHr = hr === undefined ? null : new ForwardWeights(hr, P, H, transposedWeights);
     this.batchSizes = new Int32Array(T).fill(B);
   }
 }

@@ -17,7 +17,7 @@
 import type { Tensor } from '../core/tensor.js';
 import { shapeSize } from '../core/tensor-input.js';
 import { checkObject, describe } from '../core/validate.js';
-import { checkPartName, parseConfig, type PartConfig } from './registry.js';
+import { checkPartName, parseConfig, storedConfig, type PartConfig } from './registry.js';
 import { loadSafetensors, loadSafetensorsMetadata, saveSafetensors } from './safetensors.js';
 
 /** A float32 value in ModelJSON: a number, or one of the strings JSON needs for the others. */
@@ -54,7 +54,7 @@ export const RESERVED_METADATA: readonly string[] = ['format', 'version', 'parts
 /** The model as ModelJSON; `metadata` (null: none) is stored as it is. */
 export function encodeModelJSON(model: SavedModel, metadata: Record<string, string> | null): ModelJSON {
   const out: ModelJSON = { format: FORMAT, version: VERSION, parts: {}, tensors: {} };
-  for (const [name, config] of model.parts) define(out.parts, name, config);
+  for (const [name, config] of model.parts) define(out.parts, name, storedConfig(config));
   for (const [key, t] of model.tensors) define(out.tensors, key, { shape: t.shape.slice(), data: encodeFloats(t.data) });
   if (metadata !== null) out.metadata = { ...metadata };
   return out;
@@ -63,7 +63,7 @@ export function encodeModelJSON(model: SavedModel, metadata: Record<string, stri
 /** The model as the bytes of a safetensors file; `metadata` (null: none) joins `__metadata__`. */
 export function encodeModelSafetensors(model: SavedModel, metadata: Record<string, string> | null): Uint8Array {
   const configs: Record<string, PartConfig> = {};
-  for (const [name, config] of model.parts) define(configs, name, config);
+  for (const [name, config] of model.parts) define(configs, name, storedConfig(config));
   const tensors: Record<string, Tensor> = {};
   for (const [key, t] of model.tensors) define(tensors, key, { dtype: 'float32', shape: t.shape, data: t.data });
   return saveSafetensors(tensors, {

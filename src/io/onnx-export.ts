@@ -51,24 +51,25 @@ interface Plan {
   isLSTM: boolean;
   /** A cell exported as one step: input [B, I], states [B, H]. */
   oneStep: boolean;
+  /** Sequences [B, T, F] at the graph's input and output (transposed to ONNX's time-major inside). */
+  batchFirst: boolean;
 }
 
 function planOf(module: unknown): Plan {
   if (module instanceof LSTM || module instanceof GRU) {
-    const extra = module as unknown as { batchFirst?: unknown; projSize?: unknown; dropout?: unknown };
-    if (typeof extra.projSize === 'number' && extra.projSize > 0) {
-      throw new ONNXError(`exportONNX: projSize ${extra.projSize} has no ONNX LSTM equivalent (ONNX's LSTM has no projection); export a model without projSize`);
-    }
-    if (extra.batchFirst === true) {
-      throw new ONNXError('exportONNX: batchFirst models are not exported yet (the graph is time-major [T, B, I]); build the stack with batchFirst: false and the same weights');
+    const projSize = module instanceof LSTM ? module.projSize : 0;
+    if (projSize > 0) {
+      throw new ONNXError(`exportONNX: projSize ${projSize} has no ONNX LSTM equivalent (ONNX's LSTM has no projection); export a model without projSize`);
     }
     return {
+      batchFirst: module.batchFirst,
       cells: module.cells as readonly AnyCell[], numLayers: module.numLayers, numDirections: module.numDirections,
       inputSize: module.inputSize, hiddenSize: module.hiddenSize, isLSTM: module instanceof LSTM, oneStep: false,
     };
   }
   if (module instanceof LSTMCell || module instanceof GRUCell) {
     return {
+      batchFirst: false,
       cells: [module as AnyCell], numLayers: 1, numDirections: 1, inputSize: module.inputSize, hiddenSize: module.hiddenSize,
       isLSTM: module instanceof LSTMCell, oneStep: true,
     };
@@ -132,11 +133,13 @@ function layerWeights(b: GraphBuilder, cells: readonly AnyCell[], l: number, isL
  * .onnx file. `module`: an LSTM or GRU stack (any numLayers, bidirectional, GRU resetAfter either
  * way, peephole LSTM), or an LSTMCell/GRUCell exported as one step.
  *
- * Graph inputs: `input` float [T, B, I] (a cell: [B, I]); with `initialState: true`, `h0` and (LSTM)
+ * Graph inputs: `input` float [T, B, I] ([B, T, I] for a batchFirst stack; a cell: [B, I]); with `initialState: true`, `h0` and (LSTM)
  * `c0` [L·D, B, H] (a cell: [B, H]); with `lengths: true`, `lengths` int32 [B]. T and B are symbolic.
- * Graph outputs: `output` [T, B, D·H] (a cell: [B, H]; with a head, outFeatures in place of D·H),
+ * Graph outputs: `output` [T, B, D·H] ([B, T, D·H] batchFirst; a cell: [B, H]; with a head, outFeatures in place of D·H),
  * `h_n` and (LSTM) `c_n` [L·D, B, H] (a cell: [B, H]). Past an entry's length, `output` is zero
  * (the head's bias with a head), as in `run`.
+ *
+ * A stack's dropout is not exported: the graph computes the stack in eval() mode, as inference does.
  *
  * Throws ONNXError for what ONNX's LSTM/GRU cannot express (projSize) and TypeError/RangeError for
  * bad arguments (a head whose inFeatures is not D·H, lengths on a cell).
@@ -159,7 +162,9 @@ export function exportONNX(module: LSTM | GRU | LSTMCell | GRUCell, options: Exp
   const b = new GraphBuilder();
   const inputs: ValueInfo[] = [];
   const stateDims = plan.oneStep ? ['B', H] : [L * D, 'B', H];
-  inputs.push({ name: 'input', elemType: DTYPE.FLOAT, dims: plan.oneStep ? ['B', I] : ['T', 'B', I] });
+  const seq = (F: number): (number | string)[] => (plan.oneStep ? ['B', F] : plan.batchFirst ? ['B', 'T', F] : ['T', 'B', F]);
+  const swapTB = { name: 'perm', type: ATTR.INTS, ints: [1, 0, 2] };
+  inputs.push({ name: 'input', elemType: DTYPE.FLOAT, dims: seq(I) });
   if (initialState) {
     inputs.push({ name: 'h0', elemType: DTYPE.FLOAT, dims: stateDims });
     if (plan.isLSTM) inputs.push({ name: 'c0', elemType: DTYPE.FLOAT, dims: stateDims });
@@ -167,7 +172,8 @@ export function exportONNX(module: LSTM | GRU | LSTMCell | GRUCell, options: Exp
   if (lengths) inputs.push({ name: 'lengths', elemType: DTYPE.INT32, dims: ['B'] });
 
   const axis0 = plan.oneStep ? b.init('axis0', [1], [0]) : '';
-  let x = plan.oneStep ? b.node('Unsqueeze', ['input', axis0], 1)[0]! : 'input';
+  let x = plan.oneStep ? b.node('Unsqueeze', ['input', axis0], 1)[0]!
+    : plan.batchFirst ? b.node('Transpose', ['input'], 1, [swapTB])[0]! : 'input';   // [B, T, I] → [T, B, I]
   const lastH: string[] = [], lastC: string[] = [];
   const sliceState = (name: string, l: number): string => {
     if (plan.oneStep) return b.node('Unsqueeze', [name, axis0], 1)[0]!;
@@ -211,13 +217,14 @@ export function exportONNX(module: LSTM | GRU | LSTMCell | GRUCell, options: Exp
     y = b.node('MatMul', [y, b.init('head_weight_t', [head.inFeatures, head.outFeatures], wT)], 1)[0]!;
     if (head.params.bias) y = b.node('Add', [y, b.init('head_bias', [head.outFeatures], head.params.bias.slice())], 1)[0]!;
   }
-  b.node('Identity', [y], ['output']);
+  if (plan.batchFirst) b.node('Transpose', [y], ['output'], [swapTB]);   // [T, B, F] → [B, T, F]
+  else b.node('Identity', [y], ['output']);
   finalState(lastH, 'h_n');
   if (plan.isLSTM) finalState(lastC, 'c_n');
 
   const F = head !== undefined ? head.outFeatures : D * H;
   const outputs: ValueInfo[] = [
-    { name: 'output', elemType: DTYPE.FLOAT, dims: plan.oneStep ? ['B', F] : ['T', 'B', F] },
+    { name: 'output', elemType: DTYPE.FLOAT, dims: seq(F) },
     { name: 'h_n', elemType: DTYPE.FLOAT, dims: stateDims },
   ];
   if (plan.isLSTM) outputs.push({ name: 'c_n', elemType: DTYPE.FLOAT, dims: stateDims });

@@ -63,14 +63,11 @@ export type BuildableClass = typeof LSTMCell | typeof GRUCell | typeof LSTM | ty
 
 // ---------------------------------------------------------------- schema
 
-/**
- * A configuration field's type: a safe non-negative integer, a boolean, or a finite number;
- * 'flag' is a boolean stored only when true (absent means false), so files without it stay valid.
- */
-type FieldType = 'int' | 'bool' | 'number' | 'flag';
+/** A configuration field's type: a safe non-negative integer, a boolean, or a finite number. */
+type FieldType = 'int' | 'bool' | 'number';
 
 /** The field types a configuration value of type V may be declared with. */
-type FieldTypeOf<V> = V extends boolean ? 'bool' | 'flag' : V extends number ? 'int' | 'number' : never;
+type FieldTypeOf<V> = V extends boolean ? 'bool' : V extends number ? 'int' | 'number' : never;
 
 /**
  * A kind's schema: every field of its configuration but `kind`, with its type, in the order
@@ -89,6 +86,11 @@ export interface KindEntry {
   readonly role: 'module' | 'optimizer';
   /** The configuration's fields (besides `kind`) and their types, in file order. */
   readonly fields: Readonly<Record<string, FieldType>>;
+  /**
+   * Values of fields added after the first file format, for saved configurations that lack them
+   * (a file written before the field existed loads as what it was: e.g. batchFirst false).
+   */
+  readonly defaults: Readonly<Record<string, boolean | number>>;
   /** Fields a load restores into the live part (lr, step) instead of checking them against it. */
   readonly restored: readonly string[];
   /** The live part's configuration, unchecked (the class's config(); custom parts: from the state). */
@@ -113,10 +115,11 @@ interface ModuleClass<C extends { kind: string }, M extends BuiltModule & { conf
 type OptimizerConfigOf<O extends Optimizer & { config(): { kind: string; lr: number; step: number } }> = ReturnType<O['config']>;
 
 function moduleKind<C extends { kind: string }, M extends BuiltModule & { config(): C }>(
-  cls: ModuleClass<C, M>, fields: Schema<C>,
+  cls: ModuleClass<C, M>, fields: Schema<C>, defaults: Partial<Omit<C, 'kind'>> = {},
 ): KindEntry {
   return {
     kind: cls.kind as PartKind, cls, role: 'module', fields: fields as Record<string, FieldType>, restored: [],
+    defaults: defaults as Record<string, boolean | number>,
     read: (part) => (part as M).config(),
     build: (config) => cls.fromConfig(config as unknown as C),
     applyRestored: () => {},
@@ -127,7 +130,7 @@ function optimizerKind<O extends Optimizer & { config(): { kind: string; lr: num
   cls: { readonly kind: OptimizerConfigOf<O>['kind']; readonly prototype: O }, fields: Schema<OptimizerConfigOf<O>>,
 ): KindEntry {
   return {
-    kind: cls.kind as PartKind, cls, role: 'optimizer', fields: fields as Record<string, FieldType>, restored: ['lr', 'step'],
+    kind: cls.kind as PartKind, cls, role: 'optimizer', fields: fields as Record<string, FieldType>, restored: ['lr', 'step'], defaults: {},
     read: (part) => (part as O).config(),
     build: null,
     applyRestored: (part, config) => { (part as O).lr = (config as unknown as OptimizerConfigOf<O>).lr; },
@@ -135,28 +138,32 @@ function optimizerKind<O extends Optimizer & { config(): { kind: string; lr: num
 }
 
 const CELL = { inputSize: 'int', hiddenSize: 'int', bias: 'bool' } as const;
-const STACK = { ...CELL, numLayers: 'int', bidirectional: 'bool' } as const;
-/** The peephole LSTM's extra field. */
-const PEEPHOLE = { peephole: 'flag' } as const;
+const STACK = { ...CELL, numLayers: 'int', bidirectional: 'bool', batchFirst: 'bool', dropout: 'number' } as const;
+/** The fields later than the first format, and what a file without them means. */
+const STACK_DEFAULTS = { batchFirst: false, dropout: 0 } as const;
+const PROJ_DEFAULTS = { projSize: 0 } as const;
+/** The LSTM's fields after projSize: the peephole flag (absent in a file: false). */
+const LSTM_EXTRA = { projSize: 'int', peephole: 'bool' } as const;
+const LSTM_DEFAULTS = { ...PROJ_DEFAULTS, peephole: false } as const;
 
 /** A part of another class whose stateDict() is a record of tensors. */
 const CUSTOM_MODULE: KindEntry = {
-  kind: 'module', cls: null, role: 'module', fields: {}, restored: [],
+  kind: 'module', cls: null, role: 'module', fields: {}, restored: [], defaults: {},
   read: () => ({ kind: 'module' }), build: null, applyRestored: () => {},
 };
 
 /** A part of another class whose stateDict() is `{ step, tensors }`. */
 const CUSTOM_OPTIMIZER: KindEntry = {
-  kind: 'optimizer', cls: null, role: 'optimizer', fields: { step: 'int' }, restored: ['step'],
+  kind: 'optimizer', cls: null, role: 'optimizer', fields: { step: 'int' }, restored: ['step'], defaults: {},
   read: (_, state) => ({ kind: 'optimizer', step: (state as OptimizerState).step }), build: null, applyRestored: () => {},
 };
 
 /** Every kind, in the order messages list them. */
 const KINDS: readonly KindEntry[] = [
-  moduleKind(LSTMCell, { ...CELL, ...PEEPHOLE }),
+  moduleKind(LSTMCell, { ...CELL, ...LSTM_EXTRA }, LSTM_DEFAULTS),
   moduleKind(GRUCell, { ...CELL, resetAfter: 'bool' }),
-  moduleKind(LSTM, { ...STACK, ...PEEPHOLE }),
-  moduleKind(GRU, { ...STACK, resetAfter: 'bool' }),
+  moduleKind(LSTM, { ...STACK, ...LSTM_EXTRA }, { ...STACK_DEFAULTS, ...LSTM_DEFAULTS }),
+  moduleKind(GRU, { ...STACK, resetAfter: 'bool' }, STACK_DEFAULTS),
   moduleKind(Linear, { inFeatures: 'int', outFeatures: 'int', bias: 'bool' }),
   optimizerKind(SGD, { lr: 'number', momentum: 'number', nesterov: 'bool', weightDecay: 'number', dampening: 'number', step: 'int' }),
   optimizerKind(Adam, {
@@ -247,12 +254,8 @@ export function parseConfig(where: string, v: unknown): PartConfig {
 function checkedCopy(where: string, entry: KindEntry, c: Record<string, unknown>): PartConfig {
   const out: Record<string, unknown> = { kind: entry.kind };
   for (const [field, type] of Object.entries(entry.fields)) {
-    const x = c[field];
-    if (type === 'flag') {
-      if (x !== undefined && typeof x !== 'boolean') throw new TypeError(`${where}.${field}: expected a boolean or nothing, got ${describe(x)}`);
-      if (x === true) out[field] = true;
-      continue;
-    }
+    const given = c[field];
+    const x = given === undefined && Object.prototype.hasOwnProperty.call(entry.defaults, field) ? entry.defaults[field] : given;
     const ok = type === 'bool' ? typeof x === 'boolean'
       : type === 'int' ? Number.isSafeInteger(x) && (x as number) >= 0
         : typeof x === 'number' && Number.isFinite(x);
@@ -261,6 +264,20 @@ function checkedCopy(where: string, entry: KindEntry, c: Record<string, unknown>
       throw new TypeError(`${where}.${field}: expected ${expected}, got ${describe(x)}`);
     }
     out[field] = x;
+  }
+  return out as unknown as PartConfig;
+}
+
+/**
+ * A checked configuration as files store it: a field added after format version 1 is left out
+ * when it holds the value its absence means (parseConfig puts it back), so the file of a model
+ * that does not use the newer options is byte for byte a version 1 file, which older readers load.
+ */
+export function storedConfig(config: PartConfig): PartConfig {
+  const defaults = entryOfKind(config.kind).defaults;
+  const out: Record<string, unknown> = {};
+  for (const [field, v] of Object.entries(config)) {
+    if (!(Object.prototype.hasOwnProperty.call(defaults, field) && Object.is(defaults[field], v))) out[field] = v;
   }
   return out as unknown as PartConfig;
 }

@@ -27,6 +27,8 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
   readonly numLayers = 1;
   readonly numDirections = 2;
   readonly hasCellState: boolean;
+  /** Time-major: a layer of a stack, which converts a batch-first layout at its own boundary. */
+  readonly batchFirst = false;
   /** The forward-in-time runner, then the reverse one. */
   readonly runners: readonly [SequenceRunner<S>, SequenceRunner<S>];
   /** The last forward's sizes and lengths, for backward. */
@@ -37,7 +39,7 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
     super();
     this.runners = [new SequenceRunner(forward), new SequenceRunner(reverse)];
     if (reverse.inputSize !== forward.inputSize || reverse.hiddenSize !== forward.hiddenSize
-      || reverse.hasCellState !== forward.hasCellState) {
+      || reverse.hasCellState !== forward.hasCellState || reverse.projSize !== forward.projSize) {
       throw new RangeError('reverse: expected a cell of the same kind and sizes as forward');
     }
     this.inputSize = forward.inputSize;
@@ -67,16 +69,18 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
 
   /** @internal */
   forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome {
-    const { steps: T, batch: B, lengths } = req, H = this.hiddenSize, n = B * H;
-    const outputs = new Float32Array(T * B * 2 * H);
-    const h = new Float32Array(2 * n), c = new Float32Array(this.hasCellState ? 2 * n : 0);
+    // Per direction: outputs and h have P features (the cells' outputSize), c has H.
+    const { steps: T, batch: B, lengths } = req, P = this.cells[0]!.outputSize, n = B * P;
+    const nc = this.hasCellState ? B * this.hiddenSize : 0;
+    const outputs = new Float32Array(T * B * 2 * P);
+    const h = new Float32Array(2 * n), c = new Float32Array(2 * nc);
     for (let d = 0; d < 2; d++) {
       const inputs = d === 0 ? req.inputs : reverseWithin(req.inputs, T, B, this.inputSize, lengths);
-      const initial = req.initial === null ? null : stateBlock(req.initial, d, n);
+      const initial = req.initial === null ? null : stateBlock(req.initial, d, n, nc);
       const r = this.runners[d]!.forwardRequest({ inputs, steps: T, batch: B, lengths, initial }, token);
-      scatterDirection(outputs, r.outputs, d, H, req);
+      scatterDirection(outputs, r.outputs, d, P, req);
       h.set(r.final.h, d * n);
-      if (this.hasCellState) c.set(r.final.c, d * n);
+      c.set(r.final.c, d * nc);
     }
     this.last = { steps: T, batch: B, lengths };
     return { outputs, final: { h, c } };
@@ -89,26 +93,27 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
 
   /** @internal */
   backwardRequest(up: BackwardRequest, token: ForwardToken): BackwardOutcome {
-    const { steps: T, batch: B, lengths } = this.last!, H = this.hiddenSize, n = B * H;
+    const { steps: T, batch: B, lengths } = this.last!, P = this.cells[0]!.outputSize, n = B * P;
+    const nc = this.hasCellState ? B * this.hiddenSize : 0;
     const results = this.runners.map((runner, d) => {
       let dOutputs: Float32Array | null = null;
       if (up.dOutputs !== null) {
         dOutputs = new Float32Array(T * n);
-        gatherDirection(dOutputs, up.dOutputs, d, H, this.last!);
+        gatherDirection(dOutputs, up.dOutputs, d, P, this.last!);
       }
       return runner.backwardRequest({
         dOutputs,
         dh: up.dh === null ? null : up.dh.subarray(d * n, (d + 1) * n),
-        dc: up.dc === null ? null : up.dc.subarray(d * n, (d + 1) * n),
+        dc: up.dc === null ? null : up.dc.subarray(d * nc, (d + 1) * nc),
       }, token);
     });
     // dX = dX_forward + (dX_reverse un-reversed per entry)
     const dInputs = results[0]!.dInputs;
     addReversed(dInputs, results[1]!.dInputs, T, B, this.inputSize, lengths);
-    const h = new Float32Array(2 * n), c = new Float32Array(this.hasCellState ? 2 * n : 0);
+    const h = new Float32Array(2 * n), c = new Float32Array(2 * nc);
     results.forEach((r, d) => {
       h.set(r.initial.h, d * n);
-      if (this.hasCellState) c.set(r.initial.c, d * n);
+      c.set(r.initial.c, d * nc);
     });
     return { dInputs, initial: { h, c } };
   }
@@ -134,7 +139,7 @@ interface Sequence {
   readonly lengths: Int32Array | null;
 }
 
-/** Y[t, b, d·H : (d+1)·H] = out (the reverse direction's out un-reversed per entry); Y [T, B, 2H]. */
+/** Y[t, b, d·H : (d+1)·H] = out (the reverse direction's out un-reversed per entry); Y [T, B, 2H] (H: features per direction). */
 function scatterDirection(Y: Float32Array, out: Float32Array, d: number, H: number, seq: Sequence): void {
   const { steps: T, batch: B, lengths } = seq;
   for (let b = 0; b < B; b++) {

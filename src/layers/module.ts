@@ -3,10 +3,13 @@
  * and an LSTM/GRU stack all answer, so that training loops, TruncatedBPTT, StreamingRunner and
  * save/load treat them alike. A runner is a one-layer, one-direction stack.
  *
- * Shapes (L = numLayers, D = numDirections, H = hiddenSize, B = batch, T = steps):
- *   inputs [T, B, I] time-major, outputs [T, B, D·H] (forward direction's H features, then the
- *   reverse's); states h (and c for LSTM) [L·D, B, H], layer-major, forward direction before
- *   reverse (PyTorch's h_n layout; [B, H] for a runner).
+ * Shapes (L = numLayers, D = numDirections, H = hiddenSize, B = batch, T = steps; P = the LSTM's
+ * projSize when set, else H; H wherever P is written, for a module without projection):
+ *   inputs [T, B, I] time-major, outputs [T, B, D·P] (forward direction's P features, then the
+ *   reverse's); states h [L·D, B, P] and c (LSTM) [L·D, B, H], layer-major, forward direction
+ *   before reverse (PyTorch's h_n layout; [B, P] and [B, H] for a runner). With `batchFirst`, inputs, outputs,
+ *   dOutputs and dInputs are [B, T, ·] instead (PyTorch's batch_first=True), converted here, at
+ *   the public calls, and nowhere else (batch-first.ts); states keep their layout.
  *
  * Every public call reads its arguments once, checks them, and passes the checked snapshot down;
  * a stack's layers take that snapshot without checking it again.
@@ -15,6 +18,7 @@ import type { RecurrentCell } from '../cells/cell.js';
 import { StateShape, type CellState, type StateArrays } from '../cells/state.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
+import { swapLeadingAxes } from './batch-first.js';
 import { checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkPositiveInt } from '../core/validate.js';
 
 /** Options of `run` and `forward`. */
@@ -34,7 +38,7 @@ export interface RunOptions<S extends CellState> {
 
 /** What `run` and `forward` return (arrays owned by the caller). */
 export interface RunResult<S extends CellState> {
-  /** [T, B, D·H] the last layer's hidden state after every step (zero past an entry's length). */
+  /** [T, B, D·H] ([B, T, D·H] when batchFirst) the last layer's hidden state after every step (zero past an entry's length). */
   outputs: Float32Array;
   /** State after the last step (for each entry, after its own last step), each [L·D, B, H]. */
   finalState: S;
@@ -42,7 +46,7 @@ export interface RunResult<S extends CellState> {
 
 /** Upstream gradients for `backward`; either may be omitted (zero). */
 export interface BackwardInput<S extends CellState> {
-  /** [T, B, D·H] gradient with respect to outputs (ignored at padded positions). */
+  /** [T, B, D·H] ([B, T, D·H] when batchFirst) gradient with respect to outputs (ignored at padded positions). */
   dOutputs?: Float32Array;
   /** Gradient with respect to the final state, each [L·D, B, H]; a missing member counts as zero. */
   dFinalState?: Partial<S>;
@@ -50,7 +54,7 @@ export interface BackwardInput<S extends CellState> {
 
 /** What `backward` returns (arrays owned by the caller). */
 export interface BackwardResult<S extends CellState> {
-  /** [T, B, I] gradient with respect to inputs (zero at padded positions). */
+  /** [T, B, I] ([B, T, I] when batchFirst) gradient with respect to inputs (zero at padded positions). */
   dInputs: Float32Array;
   /** Gradient with respect to the initial state, each [L·D, B, H]. */
   dInitialState: S;
@@ -109,14 +113,19 @@ export abstract class RecurrentModule<S extends CellState> {
   abstract readonly hasCellState: boolean;
   /** The cells, index layer·D + direction (direction 1 = reverse). */
   abstract readonly cells: readonly RecurrentCell<S>[];
+  /**
+   * True: sequences (inputs, outputs, dOutputs, dInputs) are [B, T, F], as PyTorch's
+   * batch_first=True; false (default): time-major [T, B, F]. States are [L·D, B, H] either way.
+   */
+  abstract readonly batchFirst: boolean;
   /** The last kept forward: its sizes and token; null after run() or once backward consumed it. */
   private kept: { steps: number; batch: number; token: ForwardToken } | null = null;
   private forwards = 0;
   private shape: StateShape | null = null;
 
-  /** Output features per step: D·H. */
+  /** Output features per step: D·P, P = the cells' outputSize (the LSTM's projSize when set, else H). */
   get outputSize(): number {
-    return this.numDirections * this.hiddenSize;
+    return this.numDirections * this.cells[0]!.outputSize;
   }
 
   /** @internal The state's shape: R = L·D rows per batch entry. */
@@ -125,16 +134,20 @@ export abstract class RecurrentModule<S extends CellState> {
     if (this.shape === null) {
       const L = this.numLayers, D = this.numDirections;
       const name = [L > 1 ? 'numLayers' : '', D > 1 ? 'numDirections' : ''].filter((f) => f !== '').join('*');
-      this.shape = new StateShape(this.hasCellState, this.hiddenSize, L * D, name);
+      this.shape = new StateShape(this.hasCellState, this.hiddenSize, L * D, name, this.cells[0]!.projSize);
     }
     return this.shape;
   }
 
-  /** Inference: outputs [T, B, D·H] and the final state. Invalidates a kept forward. */
+  /**
+   * Inference: outputs [T, B, D·H] ([B, T, D·H] when batchFirst) and the final state. Invalidates
+   * a kept forward.
+   * @param inputs [T, B, I], or [B, T, I] when batchFirst
+   */
   run(inputs: Float32Array, options: RunOptions<S>): RunResult<S> {
     const req = this.readRun(inputs, options);
     this.kept = null;
-    return this.result(this.forwardRequest(req, null));
+    return this.result(req, this.forwardRequest(req, null));
   }
 
   /** Same result as `run`, and keeps what one `backward` needs. */
@@ -145,7 +158,7 @@ export abstract class RecurrentModule<S extends CellState> {
     const token: ForwardToken = {};
     const out = this.forwardRequest(req, token);
     this.kept = { steps: req.steps, batch: req.batch, token };
-    return this.result(out);
+    return this.result(req, out);
   }
 
   /**
@@ -159,14 +172,16 @@ export abstract class RecurrentModule<S extends CellState> {
     const { steps: T, batch: B } = kept;
     const shape = this.stateShape;
     const dOut = up.dOutputs;
-    const dOutputs = dOut === undefined ? null
+    let dOutputs = dOut === undefined ? null
       : checkFloat32Length('dOutputs', dOut, T * B * this.outputSize, this.outputLengthName);
     const dFinal = up.dFinalState;
     const d = dFinal === undefined ? { h: null, c: null } : shape.readPartial('dFinalState', dFinal, B);
     if (!this.holds(kept.token)) throw new Error(REPLACED);
     this.kept = null;
+    if (dOutputs !== null && this.batchFirst) dOutputs = swapLeadingAxes(dOutputs, B, T, this.outputSize);
     const res = this.backwardRequest({ dOutputs, dh: d.h, dc: d.c }, kept.token);
-    return { dInputs: res.dInputs, dInitialState: shape.wrap(res.initial.h, res.initial.c) };
+    const dInputs = this.batchFirst ? swapLeadingAxes(res.dInputs, T, B, this.inputSize) : res.dInputs;
+    return { dInputs, dInitialState: shape.wrap(res.initial.h, res.initial.c) };
   }
 
   /** A zero state for `batch` entries: {h, c} (LSTM) or {h} (GRU), each [L·D, B, H]. */
@@ -198,10 +213,11 @@ export abstract class RecurrentModule<S extends CellState> {
 
   /** How messages spell the length of outputs. */
   private get outputLengthName(): string {
-    return this.numDirections === 1 ? 'steps*batch*hiddenSize' : 'steps*batch*numDirections*hiddenSize';
+    const P = this.cells[0]!.projSize > 0 ? 'projSize' : 'hiddenSize';
+    return this.numDirections === 1 ? `steps*batch*${P}` : `steps*batch*numDirections*${P}`;
   }
 
-  /** @internal Reads run/forward arguments once and checks them. */
+  /** @internal Reads run/forward arguments once and checks them; the inputs come out time-major. */
   readRun(inputs: unknown, options: unknown): RunRequest {
     const o = checkObject('options', options);
     const batch = o.batch, init = o.initialState, lens = o.lengths;
@@ -214,10 +230,12 @@ export abstract class RecurrentModule<S extends CellState> {
     const T = x.length / (B * I);
     const initial = init === undefined ? null : this.stateShape.read('initialState', init, B);
     const lengths = lens === undefined ? null : checkLengths(lens, T, B);
-    return { inputs: x, steps: T, batch: B, lengths, initial };
+    return { inputs: this.batchFirst ? swapLeadingAxes(x, B, T, I) : x, steps: T, batch: B, lengths, initial };
   }
 
-  private result(out: ForwardOutcome): RunResult<S> {
-    return { outputs: out.outputs, finalState: this.stateShape.wrap(out.final.h, out.final.c) };
+  /** The public result of a forward request: outputs in the module's layout, the state wrapped. */
+  private result(req: RunRequest, out: ForwardOutcome): RunResult<S> {
+    const outputs = this.batchFirst ? swapLeadingAxes(out.outputs, req.steps, req.batch, this.outputSize) : out.outputs;
+    return { outputs, finalState: this.stateShape.wrap(out.final.h, out.final.c) };
   }
 }

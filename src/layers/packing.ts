@@ -88,22 +88,28 @@ export function unpackRows(dst: Float32Array, src: Float32Array, p: Packing, F: 
   for (let r = 0; r < p.order.length; r++) dst.set(src.subarray(r * F, (r + 1) * F), p.order[r]! * F);
 }
 
-/** After forward of step t: finished rows carry h (and c) over and record zero gates and aux. */
+/**
+ * After forward of step t: finished rows carry h [P] (and c [H]) over and record zero gates, aux
+ * and (with a projection) m.
+ */
 export function maskForwardStep(tape: CellTape, t: number): void {
-  const B = tape.batch, H = tape.hiddenSize, GH = tape.gateCount * H, rows = tape.batchSizes[t]!;
+  const B = tape.batch, H = tape.hiddenSize, P = tape.outputSize, GH = tape.gateCount * H, rows = tape.batchSizes[t]!;
   if (rows === B) return;
+  const prevH = t * B * P, nextH = prevH + B * P;
+  tape.h.copyWithin(nextH + rows * P, prevH + rows * P, prevH + B * P);
   const prev = t * B * H, next = prev + B * H;
-  tape.h.copyWithin(next + rows * H, prev + rows * H, prev + B * H);
   if (tape.c.length > 0) tape.c.copyWithin(next + rows * H, prev + rows * H, prev + B * H);
   tape.gates.fill(0, t * B * GH + rows * GH, (t + 1) * B * GH);
   tape.aux.fill(0, prev + rows * H, prev + B * H);
+  if (tape.proj.length > 0) tape.proj.fill(0, prev + rows * H, prev + B * H);
 }
 
-/** After backward of step t: finished rows pass their state gradient through unchanged. */
+/** After backward of step t: finished rows pass their state gradient (dh [P], dc [H]) through unchanged. */
 export function maskBackwardStep(tape: CellTape, t: number): void {
-  const B = tape.batch, H = tape.hiddenSize, rows = tape.batchSizes[t]!;
+  const B = tape.batch, H = tape.hiddenSize, P = tape.outputSize, rows = tape.batchSizes[t]!;
   if (rows === B) return;
+  const fromH = ((t + 1) & 1) * B * P, toH = (t & 1) * B * P;
+  tape.dh.copyWithin(toH + rows * P, fromH + rows * P, fromH + B * P);
   const from = ((t + 1) & 1) * B * H, to = (t & 1) * B * H;
-  tape.dh.copyWithin(to + rows * H, from + rows * H, from + B * H);
   if (tape.dc.length > 0) tape.dc.copyWithin(to + rows * H, from + rows * H, from + B * H);
 }

@@ -16,13 +16,19 @@ import type { CellState } from '../cells/state.js';
 import type { CellTape } from '../cells/tape.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
-import { describe } from '../core/validate.js';
+import { checkObject, checkOptionalBoolean, describe } from '../core/validate.js';
 import {
   RecurrentModule, REPLACED, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type ForwardToken, type RunRequest,
 } from './module.js';
 import {
   maskBackwardStep, maskForwardStep, packBatch, packRows, packSteps, unpackRows, unpackSteps, type Packing,
 } from './packing.js';
+
+/** Options of `new SequenceRunner(cell, options)`. */
+export interface SequenceRunnerOptions {
+  /** Sequences (inputs, outputs, dOutputs, dInputs) are [B, T, F], as PyTorch's batch_first=True (default false: [T, B, F]). */
+  batchFirst?: boolean;
+}
 
 /**
  * Unrolls a cell over a time-major sequence [T, B, I] (index (t·B + b)·I + f).
@@ -35,6 +41,7 @@ import {
  * ```
  * Each runner owns its tape; several runners (over one cell or several) may be used in any
  * interleaving. One backward per forward. States are [B, H] (a one-layer, one-direction module).
+ * With `{ batchFirst: true }` the sequences are [B, T, ·] (see RecurrentModule).
  */
 export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
   /** The cell being unrolled. */
@@ -44,12 +51,17 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
   readonly numLayers = 1;
   readonly numDirections = 1;
   readonly hasCellState: boolean;
+  readonly batchFirst: boolean;
   private tape: CellTape | null = null;
   private packing: Packing | null = null;
   /** The token of the forward the tape holds (null: none a backward may use). */
   private token: ForwardToken | null = null;
 
-  constructor(cell: RecurrentCell<S>) {
+  /**
+   * @param cell the cell to unroll
+   * @param options `batchFirst`: sequences are [B, T, ·] instead of [T, B, ·] (default false)
+   */
+  constructor(cell: RecurrentCell<S>, options: SequenceRunnerOptions = {}) {
     super();
     if (!cell || typeof (cell as { forwardStep?: unknown }).forwardStep !== 'function') {
       throw new TypeError(`cell: expected an LSTMCell or GRUCell, got ${describe(cell)}`);
@@ -58,6 +70,7 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
     this.inputSize = cell.inputSize;
     this.hiddenSize = cell.hiddenSize;
     this.hasCellState = cell.hasCellState;
+    this.batchFirst = checkOptionalBoolean('batchFirst', checkObject('SequenceRunner options', options).batchFirst, false);
   }
 
   /** [the cell]. */
@@ -88,18 +101,20 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
   /** @internal */
   forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome {
     this.token = token;
-    const cell = this.cell, T = req.steps, B = req.batch, H = this.hiddenSize, n = B * H;
+    // h rows have P features (the cell's outputSize), c rows H.
+    const cell = this.cell, T = req.steps, B = req.batch, H = this.hiddenSize, P = cell.outputSize, n = B * P;
+    const nc = this.hasCellState ? B * H : 0;
     let tape = this.tape;
     if (tape === null || tape.steps !== T || tape.batch !== B) tape = this.tape = cell.createTape(T, B, true);
     const p = this.packing = packBatch(req.lengths, T, B);
     tape.batchSizes.set(p.batchSizes);
     packSteps(tape.x, req.inputs, p, this.inputSize);
     if (req.initial !== null) {
-      packRows(tape.h.subarray(0, n), req.initial.h, p, H);
-      if (this.hasCellState) packRows(tape.c.subarray(0, n), req.initial.c, p, H);
+      packRows(tape.h.subarray(0, n), req.initial.h, p, P);
+      if (this.hasCellState) packRows(tape.c.subarray(0, nc), req.initial.c, p, H);
     } else {
       tape.h.fill(0, 0, n);
-      tape.c.fill(0, 0, this.hasCellState ? n : 0);
+      tape.c.fill(0, 0, nc);
     }
     cell.prepareWeights(tape);
     cell.projectInputs(tape);
@@ -108,10 +123,10 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
       maskForwardStep(tape, t);
     }
     const outputs = new Float32Array(T * n);
-    unpackSteps(outputs, tape.h.subarray(n), p, H);
-    const h = new Float32Array(n), c = new Float32Array(this.hasCellState ? n : 0);
-    unpackRows(h, tape.h.subarray(T * n), p, H);
-    if (this.hasCellState) unpackRows(c, tape.c.subarray(T * n), p, H);
+    unpackSteps(outputs, tape.h.subarray(n), p, P);
+    const h = new Float32Array(n), c = new Float32Array(nc);
+    unpackRows(h, tape.h.subarray(T * n), p, P);
+    if (this.hasCellState) unpackRows(c, tape.c.subarray(T * nc), p, H);
     return { outputs, final: { h, c } };
   }
 
@@ -125,22 +140,23 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
     if (!this.holds(token)) throw new Error(REPLACED);
     this.token = null;
     const tape = this.tape!, p = this.packing!, cell = this.cell;
-    const T = tape.steps, B = tape.batch, H = this.hiddenSize, n = B * H;
+    const T = tape.steps, B = tape.batch, H = this.hiddenSize, P = cell.outputSize, n = B * P;
+    const nc = this.hasCellState ? B * H : 0;
     // The gradient with respect to h_T (c_T) goes into block T & 1 (see CellTape.dh).
-    const last = (T & 1) * n;
-    if (up.dh !== null) packRows(tape.dh.subarray(last, last + n), up.dh, p, H);
+    const last = (T & 1) * n, lastC = (T & 1) * nc;
+    if (up.dh !== null) packRows(tape.dh.subarray(last, last + n), up.dh, p, P);
     else tape.dh.fill(0, last, last + n);
-    if (up.dc !== null) packRows(tape.dc.subarray(last, last + n), up.dc, p, H);
-    else tape.dc.fill(0, last, this.hasCellState ? last + n : last);
+    if (up.dc !== null) packRows(tape.dc.subarray(lastC, lastC + nc), up.dc, p, H);
+    else tape.dc.fill(0, lastC, lastC + nc);
     // Upstream gradients in tape order; only the active rows of each step are read below.
     let dOut = up.dOutputs;
     if (dOut !== null && p.order !== null) {
       dOut = new Float32Array(T * n);
-      packSteps(dOut, up.dOutputs!, p, H);
+      packSteps(dOut, up.dOutputs!, p, P);
     }
     for (let t = T - 1; t >= 0; t--) {
       if (dOut !== null) {
-        const dh = tape.dh, o = t * n, d = ((t + 1) & 1) * n, e = tape.batchSizes[t]! * H;
+        const dh = tape.dh, o = t * n, d = ((t + 1) & 1) * n, e = tape.batchSizes[t]! * P;
         for (let j = 0; j < e; j++) dh[d + j] += dOut[o + j]!;
       }
       cell.backwardStep(tape, t);
@@ -152,21 +168,30 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
     // Back to entry order, zero at padded positions (in place when the order is the identity).
     const dInputs = p.order === null ? dx : new Float32Array(dx.length);
     if (p.lengths !== null) unpackSteps(dInputs, dx, p, this.inputSize);
-    const h = new Float32Array(n), c = new Float32Array(this.hasCellState ? n : 0);
-    unpackRows(h, tape.dh.subarray(0, n), p, H);
-    if (this.hasCellState) unpackRows(c, tape.dc.subarray(0, n), p, H);
+    const h = new Float32Array(n), c = new Float32Array(nc);
+    unpackRows(h, tape.dh.subarray(0, n), p, P);
+    if (this.hasCellState) unpackRows(c, tape.dc.subarray(0, nc), p, H);
     return { dInputs, initial: { h, c } };
   }
 }
 
 /**
  * The module a cell, runner or stack stands for: a cell is wrapped in a new SequenceRunner (a
- * one-layer, one-direction module); a module is itself. `name` is the argument, for messages.
+ * one-layer, one-direction module) with this `batchFirst` (default false); a module is itself,
+ * and a `batchFirst` given must be its own (a module's layout is set where it is made). `name`
+ * is the argument, for messages.
  */
-export function asModule<S extends CellState>(name: string, v: RecurrentCell<S> | RecurrentModule<S>): RecurrentModule<S> {
-  if (v instanceof RecurrentModule) return v;
+export function asModule<S extends CellState>(
+  name: string, v: RecurrentCell<S> | RecurrentModule<S>, batchFirst?: unknown,
+): RecurrentModule<S> {
+  if (v instanceof RecurrentModule) {
+    if (checkOptionalBoolean('batchFirst', batchFirst, v.batchFirst) !== v.batchFirst) {
+      throw new RangeError(`batchFirst: expected ${String(v.batchFirst)} (the ${name}'s own; set batchFirst where the module is made), got ${String(batchFirst)}`);
+    }
+    return v;
+  }
   if (v !== null && typeof v === 'object' && typeof (v as { forwardStep?: unknown }).forwardStep === 'function') {
-    return new SequenceRunner(v as RecurrentCell<S>);
+    return new SequenceRunner(v as RecurrentCell<S>, { batchFirst: checkOptionalBoolean('batchFirst', batchFirst, false) });
   }
   throw new TypeError(`${name}: expected a cell, a SequenceRunner or an LSTM/GRU stack, got ${describe(v)}`);
 }

@@ -4,15 +4,16 @@
  * layer → stack, as in PyTorch's RNN.cpp). Layer k > 0 takes the D·H outputs of layer k − 1;
  * the stack is a loop over its layers.
  *
- * Shapes (D = 2 when bidirectional, else 1; L = numLayers):
- *   inputs [T, B, I], outputs [T, B, D·H] (forward direction's H features, then the reverse's);
- *   states h (and c) [L·D, B, H], layer-major, forward direction before reverse (PyTorch's).
+ * Shapes (D = 2 when bidirectional, else 1; L = numLayers; P = projSize when set, else H):
+ *   inputs [T, B, I], outputs [T, B, D·P] (forward direction's P features, then the reverse's);
+ *   states h [L·D, B, P] and c [L·D, B, H], layer-major, forward direction before reverse
+ *   (PyTorch's). Layer k > 0 takes D·P inputs.
  *
  * Variable lengths follow PyTorch's packed sequences: entry b runs steps 0..lengths[b]−1, the
  * reverse direction starts at the entry's own last step, outputs past the length are zero, the
  * final state is each entry's state after its own last step, and padding is inert.
  */
-import { GRUCell } from '../cells/gru.js';
+import { GRUCell, type GRUCellOptions } from '../cells/gru.js';
 import { LSTMCell, peepholeRows } from '../cells/lstm.js';
 import type { RecurrentCell } from '../cells/cell.js';
 import { stateBlock, type CellState, type GRUState, type LSTMState } from '../cells/state.js';
@@ -23,6 +24,7 @@ import {
 } from '../layers/module.js';
 import { SequenceRunner } from '../layers/sequence-runner.js';
 import { Random } from '../core/random.js';
+import { applyMask, checkDropout, dropoutMask } from '../nn/dropout.js';
 import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
@@ -44,6 +46,29 @@ export interface StackOptions {
   bias?: boolean;
   /** Seed of the deterministic initialiser (default 0). */
   seed?: number;
+  /**
+   * Sequences (inputs, outputs, dOutputs, dInputs) are [B, T, F], as PyTorch's batch_first=True
+   * (default false: time-major [T, B, F]). States stay [L·D, B, H] either way, as in PyTorch.
+   */
+  batchFirst?: boolean;
+  /**
+   * PyTorch's dropout: the probability p in [0, 1) of zeroing each output element of every layer
+   * but the last before the next layer reads it, in training mode only (see `train()`); kept
+   * elements are scaled by 1/(1 − p). Default 0 (none); no effect with one layer.
+   */
+  dropout?: number;
+}
+
+/** Options of `new LSTM(...)`. */
+export interface LSTMStackOptions extends StackOptions {
+  /**
+   * PyTorch's proj_size P, an integer in 1..hiddenSize−1 (0 or omitted: none): every cell
+   * projects its output to P features (see LSTMCellOptions.projSize), so h and the outputs have
+   * P features per direction and c keeps H.
+   */
+  projSize?: number;
+  /** Peephole connections in every cell (default false; not with projSize); see LSTMCellOptions.peephole. */
+  peephole?: boolean;
 }
 
 /** Options of `new GRU(...)`. */
@@ -53,28 +78,26 @@ export interface GRUStackOptions extends StackOptions {
 }
 
 /** Options of `new LSTM(...)`. */
-export interface LSTMStackOptions extends StackOptions {
-  /** Peephole connections in every cell (default false); see LSTMCellOptions.peephole. */
-  peephole?: boolean;
-}
-
-/**
- * An LSTM stack's configuration: what `config()` returns and a saved model stores (`peephole`
- * present, true, only for a peephole stack).
- */
+/** An LSTM stack's configuration: what `config()` returns and a saved model stores. */
 export interface LSTMConfig {
-  kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; peephole?: boolean;
+  kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean;
+  batchFirst: boolean; dropout: number; projSize: number; peephole: boolean;
 }
 
 /** A GRU stack's configuration: what `config()` returns and a saved model stores. */
 export interface GRUConfig {
   kind: 'GRU'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean; resetAfter: boolean;
+  batchFirst: boolean; dropout: number;
 }
 
 /** Options of `LSTM.fromPyTorch` / `GRU.fromPyTorch`; inferred from the keys when omitted. */
 export interface FromPyTorchOptions {
   numLayers?: number;
   bidirectional?: boolean;
+  /** As StackOptions.batchFirst (PyTorch's batch_first is not in a state dict; default false). */
+  batchFirst?: boolean;
+  /** As StackOptions.dropout (not in a state dict either; default 0). */
+  dropout?: number;
 }
 
 /** Options of a stack's `run` and `forward` (the module interface's RunOptions). */
@@ -96,16 +119,30 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   readonly numDirections: number;
   readonly bias: boolean;
   readonly hasCellState: boolean;
+  readonly batchFirst: boolean;
+  /** The LSTM's projection size P (0: none; a GRU's is 0). */
+  readonly projSize: number;
+  /** Dropout probability p between layers (0: none); applied in training mode only. */
+  readonly dropout: number;
   /** The cells, index layer·D + direction (direction 1 = reverse). */
   readonly cells: readonly RecurrentCell<S>[];
   /** The layers, first to last: SequenceRunners, or BidirectionalLayers when bidirectional. */
   readonly layers: readonly RecurrentModule<S>[];
   /** Batch of the last forward, for backward. */
   private lastBatch = 0;
+  /** Training mode (default true, as PyTorch's modules): dropout is applied. */
+  private trainingMode = true;
+  /** The generator of the dropout masks: the initialiser's, continued (see manualSeed). */
+  private dropoutRng: Random;
+  /**
+   * The last forward's dropout masks [T, B, D·P] per layer but the last (null: none applied),
+   * which its backward multiplies by again.
+   */
+  private masks: (Float32Array | null)[] = [];
 
   protected constructor(
     options: StackOptions, who: string,
-    makeCell: (inputSize: number, seed: number) => RecurrentCell<S>,
+    makeCell: (inputSize: number, seed: number, projSize: unknown) => RecurrentCell<S>,
   ) {
     super();
     checkObject(`${who} options`, options);
@@ -114,32 +151,80 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     this.numLayers = checkPositiveInt('numLayers', options.numLayers ?? 1);
     this.bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional, false);
     this.bias = checkOptionalBoolean('bias', options.bias, true);
+    this.batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
+    const dropout = options.dropout;   // read once: a getter is not asked twice
+    this.dropout = dropout === undefined ? 0 : checkDropout('dropout', dropout);
     this.numDirections = this.bidirectional ? 2 : 1;
+    const projSize = (options as LSTMStackOptions).projSize;
     const rng = new Random(options.seed ?? 0);
     const cells: RecurrentCell<S>[] = [];
     const layers: RecurrentModule<S>[] = [];
+    // The first cell checks projSize (a GRU's refuses any but 0); layer k > 0 takes D·P inputs.
+    const first = makeCell(this.inputSize, rng.nextUint32(), projSize);
+    this.projSize = first.projSize;
     for (let l = 0; l < this.numLayers; l++) {
-      const inputSize = l === 0 ? this.inputSize : this.numDirections * this.hiddenSize;
-      const own = Array.from({ length: this.numDirections }, () => makeCell(inputSize, rng.nextUint32()));
+      const inputSize = l === 0 ? this.inputSize : this.numDirections * first.outputSize;
+      const own = Array.from({ length: this.numDirections },
+        (_, d) => (l === 0 && d === 0 ? first : makeCell(inputSize, rng.nextUint32(), this.projSize)));
       cells.push(...own);
       layers.push(own.length === 2 ? new BidirectionalLayer(own[0]!, own[1]!) : new SequenceRunner(own[0]!));
     }
     this.cells = cells;
     this.layers = layers;
     this.hasCellState = cells[0]!.hasCellState;
+    this.dropoutRng = rng;
+  }
+
+  /** Training mode (true by default, as in PyTorch): dropout between layers is active in run and forward alike. */
+  get training(): boolean {
+    return this.trainingMode;
+  }
+
+  /**
+   * Sets training mode (PyTorch's `module.train(mode)`): with `dropout` > 0, masks are drawn for
+   * every run and forward while it is on. Returns this.
+   */
+  train(mode = true): this {
+    this.trainingMode = checkOptionalBoolean('mode', mode, true);
+    return this;
+  }
+
+  /** Evaluation mode (PyTorch's `module.eval()`): no dropout, deterministic outputs. Returns this. */
+  eval(): this {
+    this.trainingMode = false;
+    return this;
+  }
+
+  /**
+   * Restarts the dropout masks' generator from `seed`: the masks that follow are a function of the
+   * seed alone (e.g. the same masks for every evaluation of a gradient check).
+   */
+  manualSeed(seed: number): void {
+    this.dropoutRng = new Random(seed);
   }
 
   /** @internal */
   forwardRequest(req: RunRequest, token: ForwardToken | null): ForwardOutcome {
-    const D = this.numDirections, n = req.batch * this.hiddenSize;
-    const h = new Float32Array(this.numLayers * D * n), c = new Float32Array(this.hasCellState ? h.length : 0);
+    // Per layer: h [D, B, P] and c [D, B, H].
+    const D = this.numDirections, n = D * req.batch * this.cells[0]!.outputSize, nc = this.hasCellState ? D * req.batch * this.hiddenSize : 0;
+    const h = new Float32Array(this.numLayers * n), c = new Float32Array(this.numLayers * nc);
+    const drop = this.trainingMode && this.dropout > 0;
     let inputs = req.inputs;
+    this.masks = [];
     this.layers.forEach((layer, l) => {
-      const initial = req.initial === null ? null : stateBlock(req.initial, l, D * n);
+      const initial = req.initial === null ? null : stateBlock(req.initial, l, n, nc);
       const r = layer.forwardRequest({ ...req, inputs, initial }, token);
-      h.set(r.final.h, l * D * n);
-      if (this.hasCellState) c.set(r.final.c, l * D * n);
+      h.set(r.final.h, l * n);
+      c.set(r.final.c, l * nc);
       inputs = r.outputs;
+      // Between layers (not after the last; the final states are never dropped): x_{l+1} = y_l ⊙ m_l.
+      if (drop && l < this.numLayers - 1) {
+        const mask = dropoutMask(this.dropoutRng, this.dropout, new Float32Array(inputs.length));
+        applyMask(inputs, mask);
+        this.masks.push(mask);
+      } else {
+        this.masks.push(null);
+      }
     });
     this.lastBatch = req.batch;
     return { outputs: inputs, final: { h, c } };
@@ -152,28 +237,33 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
   /** @internal */
   backwardRequest(up: BackwardRequest, token: ForwardToken): BackwardOutcome {
-    const size = this.numDirections * this.lastBatch * this.hiddenSize;   // state elements per layer
-    const h = new Float32Array(this.numLayers * size), c = new Float32Array(this.hasCellState ? h.length : 0);
-    const block = (a: Float32Array | null, l: number): Float32Array | null => (a === null ? null : a.subarray(l * size, (l + 1) * size));
+    // State elements per layer: h [D, B, P], c [D, B, H].
+    const size = this.numDirections * this.lastBatch * this.cells[0]!.outputSize;
+    const cSize = this.hasCellState ? this.numDirections * this.lastBatch * this.hiddenSize : 0;
+    const h = new Float32Array(this.numLayers * size), c = new Float32Array(this.numLayers * cSize);
+    const block = (a: Float32Array | null, l: number, k: number): Float32Array | null => (a === null ? null : a.subarray(l * k, (l + 1) * k));
     let dOutputs = up.dOutputs;
     for (let l = this.numLayers - 1; l >= 0; l--) {
-      const r = this.layers[l]!.backwardRequest({ dOutputs, dh: block(up.dh, l), dc: block(up.dc, l) }, token);
+      const r = this.layers[l]!.backwardRequest({ dOutputs, dh: block(up.dh, l, size), dc: block(up.dc, l, cSize) }, token);
       h.set(r.initial.h, l * size);
-      if (this.hasCellState) c.set(r.initial.c, l * size);
+      c.set(r.initial.c, l * cSize);
       dOutputs = r.dInputs;
+      // dy_{l−1} = dx_l ⊙ m_{l−1}: the forward's mask (its layers still hold that forward's tapes).
+      const mask = l > 0 ? this.masks[l - 1] : null;
+      if (mask) applyMask(dOutputs, mask);
     }
     return { dInputs: dOutputs!, initial: { h, c } };
   }
 
   /**
-   * Every parameter with its gradient, named `l{layer}{_reverse}.{weightIh|weightHh|biasIh|biasHh}`
+   * Every parameter with its gradient, named `l{layer}{_reverse}.{weightIh|weightHh|biasIh|biasHh|weightHr}`
    * (values in this library's convention; see stateDict() for PyTorch's).
    */
   parameters(): Parameter[] {
     return this.cells.flatMap((c, k) => c.parameters().map((p) => ({ ...p, name: `${this.suffix(k).slice(1)}.${p.name}` })));
   }
 
-  /** Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ...) and conventions. New arrays. */
+  /** Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ..., weight_hr_l0 with projSize) and conventions. New arrays. */
   stateDict(): Record<string, Tensor> {
     return cellsToPyTorch(this.cells, this.suffixes(), 'params');
   }
@@ -204,11 +294,15 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
 
   /**
    * numLayers and directions for fromPyTorch: from the options, else from the keys
-   * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes from layer 0's shapes.
+   * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes (projSize from
+   * weight_hr_l0) from layer 0's shapes.
    */
   protected static layoutFromKeys(
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
-  ): { inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean } {
+  ): {
+    inputSize: number; hiddenSize: number; bias: boolean; projSize: number; numLayers: number; bidirectional: boolean; batchFirst: boolean;
+    dropout: number;
+  } {
     const sd = checkObject('stateDict', stateDict);
     checkObject(`${who}.fromPyTorch options`, options);
     let numLayers = options.numLayers;
@@ -223,13 +317,16 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     const bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional,
       Object.prototype.hasOwnProperty.call(sd, 'weight_ih_l0_reverse'));
     const sizes = inferCellSizes('stateDict', sd, gateCount, '_l0');
-    return { ...sizes, numLayers, bidirectional };
+    const batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
+    const p = options.dropout;
+    const dropout = p === undefined ? 0 : checkDropout('dropout', p);
+    return { ...sizes, numLayers, bidirectional, batchFirst, dropout };
   }
 }
 
 
 /**
- * LSTM stack (PyTorch's nn.LSTM, time-major, no dropout).
+ * LSTM stack (PyTorch's nn.LSTM: batch_first, proj_size and dropout as batchFirst, projSize and dropout).
  *
  * ```ts
  * const rnn = new LSTM({ inputSize: 8, hiddenSize: 32, numLayers: 2, bidirectional: true, seed: 1 });
@@ -242,8 +339,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
   constructor(options: LSTMStackOptions) {
     const peephole = peepholeRows(options) > 0;
-    super(options, 'LSTM', (inputSize, seed) =>
-      new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, peephole }));
+    super(options, 'LSTM', (inputSize, seed, projSize) =>
+      new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, projSize: projSize as number, peephole }));
     this.peephole = peephole;
   }
 
@@ -252,10 +349,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
   /** The stack's configuration, a new plain object: `LSTM.fromConfig` builds a stack like it. */
   config(): LSTMConfig {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional } = this;
-    const c: LSTMConfig = { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional };
-    if (this.peephole) c.peephole = true;
-    return c;
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole } = this;
+    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole };
   }
 
   /**
@@ -264,14 +359,15 @@ export class LSTM extends RecurrentStack<LSTMState> {
    */
   static fromConfig(config: LSTMConfig): LSTM {
     checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, peephole } = config;
-    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, peephole });
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole } = config;
+    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole });
   }
 
   /**
    * An LSTM with the weights of a PyTorch nn.LSTM state dict (keys weight_ih_l0, weight_hh_l0,
-   * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction). Sizes come from the
-   * shapes; numLayers and bidirectional from the keys unless given. All or nothing. Keys
+   * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction; weight_hr_l0, ... with
+   * proj_size). Sizes and projSize come from the shapes; numLayers and bidirectional from the
+   * keys unless given. All or nothing. Keys
    * weight_peephole_l0 … (this library's, not PyTorch's) make a peephole stack.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): LSTM {
@@ -300,15 +396,17 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
 /**
  * GRU stack. `resetAfter: false` (default) applies the reset before the recurrent product; `GRU.fromPyTorch` builds the
- * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does.
+ * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does. batchFirst and dropout
+ * as nn.GRU's batch_first and dropout; no projSize (nn.GRU has no proj_size).
  */
 export class GRU extends RecurrentStack<GRUState> {
   readonly resetAfter: boolean;
 
   constructor(options: GRUStackOptions) {
     const resetAfter = checkOptionalBoolean('resetAfter', (options as GRUStackOptions | undefined)?.resetAfter, false);
-    super(options, 'GRU', (inputSize, seed) =>
-      new GRUCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, resetAfter }));
+    super(options, 'GRU', (inputSize, seed, projSize) =>
+      // A GRUCell refuses a projSize other than 0 (PyTorch's nn.GRU has none), naming it.
+      new GRUCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, resetAfter, projSize } as GRUCellOptions));
     this.resetAfter = resetAfter;
   }
 
@@ -317,8 +415,8 @@ export class GRU extends RecurrentStack<GRUState> {
 
   /** The stack's configuration, a new plain object: `GRU.fromConfig` builds a stack like it. */
   config(): GRUConfig {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = this;
-    return { kind: GRU.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter };
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout } = this;
+    return { kind: GRU.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout };
   }
 
   /**
@@ -327,8 +425,8 @@ export class GRU extends RecurrentStack<GRUState> {
    */
   static fromConfig(config: GRUConfig): GRU {
     checkConfig(config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter } = config;
-    return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter });
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout } = config;
+    return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout });
   }
 
   /**

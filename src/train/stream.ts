@@ -8,6 +8,7 @@
  *
  * The values are those of SequenceRunner.run (or the stack's run) over the same sequence,
  * bitwise: the runner's kernels compute each row of its T·B rows as a one-step tape does.
+ * Streaming is inference: a stack's dropout is never applied (its run in eval mode).
  */
 import type { RecurrentCell } from '../cells/cell.js';
 import type { CellState, StateArrays, StateShape } from '../cells/state.js';
@@ -25,6 +26,12 @@ export interface StreamingRunnerOptions<S extends CellState> {
   batch?: number;
   /** State before the first step (and after `reset()`), each [L, B, H]; zeros when omitted. Copied. */
   initialState?: S;
+  /**
+   * The layout of the sequence being streamed: as TruncatedBPTTOptions.batchFirst (a cell: the
+   * runner's layout; a module: omit it or give its own). A step's x [B, I] is one time step, laid
+   * out the same in both layouts ([B, 1, I] = [1, B, I]), so only the check differs.
+   */
+  batchFirst?: boolean;
 }
 
 /**
@@ -48,6 +55,8 @@ export class StreamingRunner<S extends CellState> {
   readonly cells: readonly RecurrentCell<S>[];
   /** Batch size B. */
   readonly batch: number;
+  /** Whether the streamed sequence is batch-first (the module's batchFirst); steps are [B, I] either way. */
+  readonly batchFirst: boolean;
   /** Input size I of the first layer. */
   readonly inputSize: number;
   /** Hidden size H. */
@@ -58,7 +67,7 @@ export class StreamingRunner<S extends CellState> {
   readonly hasCellState: boolean;
   /** One one-step tape per layer: h[0] (c[0]) hold the current state between steps. */
   private readonly tapes: CellTape[];
-  /** Per layer, the view tape.h[0] [B, H]: the layer's current hidden state (the next layer's input). */
+  /** Per layer, the view tape.h[0] [B, P] (P = projSize, else H): the layer's current hidden state (the next layer's input). */
   private readonly hViews: Float32Array[];
   private readonly shape: StateShape;
   private readonly start: StateArrays;
@@ -69,12 +78,13 @@ export class StreamingRunner<S extends CellState> {
    * @param options batch size and initial state; see StreamingRunnerOptions
    */
   constructor(module: StreamModule<S>, options: StreamingRunnerOptions<S> = {}) {
-    const m = asModule('module', module);
+    const o = checkObject('StreamingRunner options', options);
+    const batch = o.batch, init = o.initialState;
+    const m = asModule('module', module, o.batchFirst);
     if (m.numDirections !== 1) {
       throw new RangeError('module: expected a unidirectional stack (a reverse direction needs the whole sequence), got bidirectional: true');
     }
-    const o = checkObject('StreamingRunner options', options);
-    const batch = o.batch, init = o.initialState;
+    this.batchFirst = m.batchFirst;
     this.batch = checkPositiveInt('batch', batch ?? 1);
     this.cells = m.cells.slice();
     this.inputSize = m.inputSize;
@@ -82,14 +92,13 @@ export class StreamingRunner<S extends CellState> {
     this.layers = m.numLayers;
     this.hasCellState = m.hasCellState;
     this.shape = m.stateShape;
-    const total = this.shape.length(this.batch);
-    this.start = { h: new Float32Array(total), c: new Float32Array(this.hasCellState ? total : 0) };
+    this.start = { h: new Float32Array(this.shape.length(this.batch)), c: new Float32Array(this.shape.cellLength(this.batch)) };
     if (init !== undefined) {
       const s = this.shape.read('initialState', init, this.batch);
       this.start.h.set(s.h);
       this.start.c.set(s.c);
     }
-    const n = this.batch * this.hiddenSize;
+    const n = this.batch * this.cells[0]!.outputSize;
     this.tapes = this.cells.map((c) => c.createTape(1, this.batch, true));
     this.hViews = this.tapes.map((t) => t.h.subarray(0, n));
     this.reset();
@@ -106,12 +115,12 @@ export class StreamingRunner<S extends CellState> {
   /**
    * Advances every stream by one time step.
    * @param x [B, I] the inputs of this step
-   * @returns [B, H] the last layer's new hidden state: a view into an internal buffer, the same
+   * @returns [B, P] the last layer's new hidden state (P = projSize when set, else H): a view into an internal buffer, the same
    *   array on every call, overwritten by the next `step` or `reset` (slice() it to keep it)
    */
   step(x: Float32Array): Float32Array {
     checkFloat32Length('x', x, this.batch * this.inputSize, 'batch*inputSize');
-    const n = this.batch * this.hiddenSize;
+    const n = this.batch * this.cells[0]!.outputSize, nc = this.batch * this.hiddenSize;
     let input = x;
     for (let k = 0; k < this.layers; k++) {
       const cell = this.cells[k]!, tape = this.tapes[k]!;
@@ -120,7 +129,7 @@ export class StreamingRunner<S extends CellState> {
       cell.forwardStep(tape, 0);
       // The new state becomes the current one: h[1] → h[0] (and c).
       tape.h.copyWithin(0, n, 2 * n);
-      if (this.hasCellState) tape.c.copyWithin(0, n, 2 * n);
+      if (this.hasCellState) tape.c.copyWithin(0, nc, 2 * nc);
       input = this.hViews[k]!;
     }
     this.stepCount++;
@@ -139,11 +148,11 @@ export class StreamingRunner<S extends CellState> {
 
   /** The current state, h (and c), each [L, B, H]: a copy. */
   get state(): S {
-    const n = this.batch * this.hiddenSize, total = this.layers * n;
-    const h = new Float32Array(total), c = new Float32Array(this.hasCellState ? total : 0);
+    const n = this.batch * this.cells[0]!.outputSize, nc = this.batch * this.hiddenSize;
+    const h = new Float32Array(this.shape.length(this.batch)), c = new Float32Array(this.shape.cellLength(this.batch));
     this.tapes.forEach((t, k) => {
       h.set(t.h.subarray(0, n), k * n);
-      if (this.hasCellState) c.set(t.c.subarray(0, n), k * n);
+      if (this.hasCellState) c.set(t.c.subarray(0, nc), k * nc);
     });
     return this.shape.wrap(h, c);
   }
@@ -160,10 +169,10 @@ export class StreamingRunner<S extends CellState> {
   }
 
   private writeState(h: Float32Array, c: Float32Array): void {
-    const n = this.batch * this.hiddenSize;
+    const n = this.batch * this.cells[0]!.outputSize, nc = this.batch * this.hiddenSize;
     this.tapes.forEach((t, k) => {
       t.h.set(h.subarray(k * n, (k + 1) * n));
-      if (this.hasCellState) t.c.set(c.subarray(k * n, (k + 1) * n));
+      if (this.hasCellState) t.c.set(c.subarray(k * nc, (k + 1) * nc));
     });
   }
 }

@@ -8,9 +8,11 @@
  * Forward values are those of one pass over the whole stream (bitwise: a runner's chunked run
  * equals its whole run); only the gradients are truncated.
  *
- * Shapes: a chunk is time-major [T, B, I] (T may change from chunk to chunk, B is fixed); the
+ * Shapes: a chunk is time-major [T, B, I], or [B, T, I] with batchFirst (T may change from chunk
+ * to chunk, B is fixed); the
  * carried state is h (and c for LSTM), each [L, B, H] with L = 1 for a cell or runner and
- * L = numLayers for a stack (unidirectional only: a reverse direction needs the whole stream).
+ * L = numLayers for a stack (unidirectional only: a reverse direction needs the whole stream);
+ * with an LSTM's projSize P, h and the outputs have P features instead of H.
  */
 import type { RecurrentCell } from '../cells/cell.js';
 import type { CellState, StateArrays, StateShape } from '../cells/state.js';
@@ -27,6 +29,12 @@ export interface TruncatedBPTTOptions<S extends CellState> {
   batch: number;
   /** State before the first chunk (and after `reset()`), each [L, B, H]; zeros when omitted. Copied. */
   initialState?: S;
+  /**
+   * Chunks, outputs, dOutputs and dInputs are [B, T, ·] (PyTorch's batch_first=True) instead of
+   * [T, B, ·]. For a cell: the layout of the runner made for it (default false). For a runner or
+   * a stack: omit it (the module's own layout is used) or give the module's own batchFirst.
+   */
+  batchFirst?: boolean;
 }
 
 /**
@@ -53,6 +61,8 @@ export class TruncatedBPTT<S extends CellState> {
   readonly module: RecurrentModule<S>;
   /** Batch size B. */
   readonly batch: number;
+  /** Whether chunks are [B, T, I] (the module's batchFirst). */
+  readonly batchFirst: boolean;
   /** L: state rows per batch entry (numLayers for a stack, else 1). */
   readonly layers: number;
   /** Hidden size H. */
@@ -70,20 +80,21 @@ export class TruncatedBPTT<S extends CellState> {
    * @param options batch size and optional initial state; see TruncatedBPTTOptions
    */
   constructor(module: TBPTTModule<S>, options: TruncatedBPTTOptions<S>) {
-    const m = this.module = asModule('module', module);
+    const o = checkObject('TruncatedBPTT options', options);
+    const batch = o.batch, init = o.initialState;
+    const m = this.module = asModule('module', module, o.batchFirst);
     if (m.numDirections !== 1) {
       throw new RangeError('module: expected a unidirectional stack (a reverse direction needs the whole stream), got bidirectional: true');
     }
-    const o = checkObject('TruncatedBPTT options', options);
-    this.batch = checkPositiveInt('batch', o.batch);
+    this.batch = checkPositiveInt('batch', batch);
+    this.batchFirst = m.batchFirst;
     this.layers = m.numLayers;
     this.hiddenSize = m.hiddenSize;
     this.hasCellState = m.hasCellState;
     this.shape = m.stateShape;
-    const n = this.shape.length(this.batch), nc = this.hasCellState ? n : 0;
+    const n = this.shape.length(this.batch), nc = this.shape.cellLength(this.batch);
     this.start = { h: new Float32Array(n), c: new Float32Array(nc) };
     this.carried = { h: new Float32Array(n), c: new Float32Array(nc) };
-    const init = o.initialState;
     if (init !== undefined) copyInto(this.start, this.shape.read('initialState', init, this.batch));
     this.reset();
   }
@@ -91,8 +102,8 @@ export class TruncatedBPTT<S extends CellState> {
   /**
    * Forward of the next chunk from the carried state; keeps the tape for one `backward`, then
    * carries the chunk's final state on to the next chunk.
-   * @param chunk [T, B, I] time-major inputs, T ≥ 1
-   * @returns outputs [T, B, H] and the final state (each [L, B, H]); arrays owned by the caller
+   * @param chunk [T, B, I] time-major inputs ([B, T, I] when batchFirst), T ≥ 1
+   * @returns outputs [T, B, H] ([B, T, H] when batchFirst) and the final state (each [L, B, H]); arrays owned by the caller
    */
   forward(chunk: Float32Array): RunResult<S> {
     const res = this.module.forward(chunk, { batch: this.batch, initialState: this.carriedView() });
@@ -104,8 +115,8 @@ export class TruncatedBPTT<S extends CellState> {
   /**
    * Inference on the next chunk from the carried state (no tape; drops one kept by `forward`),
    * then carries the final state on. Same values as `forward`.
-   * @param chunk [T, B, I]
-   * @returns outputs [T, B, H] and the final state (each [L, B, H]); arrays owned by the caller
+   * @param chunk [T, B, I] ([B, T, I] when batchFirst)
+   * @returns outputs [T, B, H] ([B, T, H] when batchFirst) and the final state (each [L, B, H]); arrays owned by the caller
    */
   run(chunk: Float32Array): RunResult<S> {
     const res = this.module.run(chunk, { batch: this.batch, initialState: this.carriedView() });
@@ -118,8 +129,9 @@ export class TruncatedBPTT<S extends CellState> {
    * Backprop through time within the last chunk given to `forward`: parameter gradients add into
    * the module's grads. The gradient stops at the chunk's start: the returned `dInitialState` is
    * what flowed into the carried state, reported and then dropped (not passed to earlier chunks).
-   * @param upstream dOutputs [T, B, H] and/or dFinalState (each [L, B, H]); missing means zero
-   * @returns dInputs [T, B, I] and the dropped dInitialState (each [L, B, H])
+   * @param upstream dOutputs [T, B, H] ([B, T, H] when batchFirst) and/or dFinalState (each
+   *   [L, B, H]); missing means zero
+   * @returns dInputs [T, B, I] ([B, T, I] when batchFirst) and the dropped dInitialState (each [L, B, H])
    */
   backward(upstream: BackwardInput<S> = {}): BackwardResult<S> {
     if (!this.pending) {

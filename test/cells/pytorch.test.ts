@@ -544,11 +544,12 @@ describe.each(KINDS)('%s loadStateDict errors change nothing', (kind) => {
     const whh0 = cell ? 'weight_hh' : 'weight_hh_l0';
     const bad = G === 4 ? 12 : 9;   // not G·H' for the H' given by the columns
     sd[whh0] = { shape: [bad, H], data: new Float32Array(bad * H) };
-    expect(() => fromPyTorch(kind, sd)).toThrow(`stateDict["${whh0}"]: expected shape [${G}*H, H], got [${bad}, ${H}]`);
+    const orProj = G === 4 ? ` (or [4*H, projSize] with a "${cell ? 'weight_hr' : 'weight_hr_l0'}")` : '';
+    expect(() => fromPyTorch(kind, sd)).toThrow(`stateDict["${whh0}"]: expected shape [${G}*H, H]${orProj}, got [${bad}, ${H}]`);
     sd[whh0] = new Float32Array(G * H * H + 1);
     expect(() => fromPyTorch(kind, sd)).toThrow(`stateDict["${whh0}"]: expected ${G}*H*H elements, got ${G * H * H + 1}`);
     sd[whh0] = { shape: [GH * H], data: new Float32Array(GH * H) };
-    expect(() => fromPyTorch(kind, sd)).toThrow(`stateDict["${whh0}"]: expected shape [${G}*H, H], got [${GH * H}]`);
+    expect(() => fromPyTorch(kind, sd)).toThrow(`stateDict["${whh0}"]: expected shape [${G}*H, H]${orProj}, got [${GH * H}]`);
     sd[whh0] = new Float32Array(GH * H);   // flat, right count: fine again
     sd[wih] = { shape: [GH - G, I], data: new Float32Array((GH - G) * I) };
     expect(() => fromPyTorch(kind, sd)).toThrow(`stateDict["${wih}"]: expected shape [${GH}, inputSize], got [${GH - G}, ${I}]`);

@@ -48,6 +48,14 @@ export interface TorchFixture {
   numLayers: number;
   bidirectional: boolean;
   lengths: number[] | null;
+  /** make_torch_options.py: sequences [B, T, F] (absent: false). */
+  batchFirst?: boolean;
+  /** make_torch_options.py: nn.LSTM's proj_size P (absent or 0: none); h is [L·D, B, P], c0Shape [L·D, B, H]. */
+  projSize?: number;
+  /** make_torch_options.py: nn.LSTM/GRU(dropout=p), run in eval mode (training false). */
+  dropout?: number;
+  training?: boolean;
+  c0Shape?: number[];
   stateDict: Record<string, number[]>;
   stateDictShapes: Record<string, number[]>;
   inputs: number[];

@@ -18,13 +18,17 @@ describe('exportONNX arguments', () => {
     expect(ONNXError.name).toBe('ONNXError');
   });
 
-  it('refuses what ONNX’s LSTM cannot express: a projection (projSize), and batch-first stacks', () => {
-    // The stacks' projSize and batchFirst options come from another change; their fields are read as they stand.
-    const proj = Object.defineProperty(new LSTM({ inputSize: 2, hiddenSize: 3 }), 'projSize', { value: 2 });
-    expect(() => exportONNX(proj)).toThrow(/projSize 2 has no ONNX LSTM equivalent/);
-    const bf = Object.defineProperty(new GRU({ inputSize: 2, hiddenSize: 3 }), 'batchFirst', { value: true });
-    expect(() => exportONNX(bf)).toThrow(/batchFirst models are not exported/);
-    expect(exportONNX(Object.defineProperty(new LSTM({ inputSize: 2, hiddenSize: 3 }), 'projSize', { value: 0 }))).toBeInstanceOf(Uint8Array);
+  it('refuses what ONNX’s LSTM cannot express: a projection (projSize)', () => {
+    expect(() => exportONNX(new LSTM({ inputSize: 2, hiddenSize: 3, projSize: 2 }))).toThrow(/projSize 2 has no ONNX LSTM equivalent/);
+  });
+
+  it('batchFirst: input and output [B, T, F], transposed to and from ONNX’s time-major inside; states as ever', () => {
+    const m = decodeModel(exportONNX(new GRU({ inputSize: 2, hiddenSize: 3, batchFirst: true }), { initialState: true, head: new Linear({ inFeatures: 3, outFeatures: 4 }) }));
+    expect(m.graph.inputs.map((v) => v.dims)).toEqual([['B', 'T', 2], [1, 'B', 3]]);
+    expect(m.graph.outputs.map((v) => v.dims)).toEqual([['B', 'T', 4], [1, 'B', 3]]);
+    const transposes = m.graph.nodes.filter((n) => n.opType === 'Transpose').map((n) => n.attributes[0]!.ints);
+    expect(transposes).toContainEqual([1, 0, 2]);
+    expect(m.graph.nodes.find((n) => n.outputs[0] === 'output')!.opType).toBe('Transpose');
   });
 
   it('writes opset 14, IR 7, and the graph inputs and outputs by name with symbolic T and B', () => {

@@ -53,10 +53,15 @@ function runCell(fx: TorchFixture, path: 'cell' | 'runner'): Result {
 
 function runStack(fx: TorchFixture): Result {
   const lstm = fx.cell === 'lstm';
-  const opts = { numLayers: fx.numLayers, bidirectional: fx.bidirectional };
+  const opts = { numLayers: fx.numLayers, bidirectional: fx.bidirectional, batchFirst: fx.batchFirst ?? false, dropout: fx.dropout ?? 0 };
   const rnn = lstm ? LSTM.fromPyTorch(stateDictOf(fx), opts) : GRU.fromPyTorch(stateDictOf(fx), opts);
   expect(rnn.numLayers).toBe(fx.numLayers);
   expect(rnn.bidirectional).toBe(fx.bidirectional);
+  expect(rnn.batchFirst).toBe(fx.batchFirst ?? false);
+  expect(rnn.projSize).toBe(fx.projSize ?? 0);   // inferred from weight_hr_l0
+  expect(rnn.dropout).toBe(fx.dropout ?? 0);
+  expect(rnn.training).toBe(true);   // PyTorch's default
+  if (fx.training === false) rnn.eval();
   const initialState = (lstm ? { h: f32(fx.h0), c: f32(fx.c0!) } : { h: f32(fx.h0) }) as LSTMState;
   const runOpts = { batch: fx.batch, initialState, lengths: fx.lengths ?? undefined };
   const f = (rnn as LSTM).forward(f32(fx.inputs), runOpts);
@@ -75,8 +80,10 @@ describe('torch fixtures (real torch.nn modules) match PyTorch float64', () => {
   for (const name of names) {
     const fx0 = loadFixture<TorchFixture>(name);
     const paths = fx0.module.endsWith('Cell') ? (['cell', 'runner'] as const) : (['module'] as const);
+    const flags = [fx0.bidirectional ? 'bidirectional' : '', fx0.lengths ? 'packed' : '', fx0.batchFirst ? 'batchFirst' : '',
+      fx0.projSize ? `projSize ${fx0.projSize}` : '', fx0.dropout ? `dropout ${fx0.dropout}, eval` : ''].filter((f) => f !== '');
     for (const path of paths) {
-      it(`${name} (${fx0.module}${fx0.bidirectional ? ', bidirectional' : ''}${fx0.lengths ? ', packed' : ''}) via ${path}`, () => {
+      it(`${name} (${[fx0.module, ...flags].join(', ')}) via ${path}`, () => {
         const fx = loadFixture<TorchFixture>(name);
         const r = path === 'module' ? runStack(fx) : runCell(fx, path);
         const check = checkFixtureRun(report, fx, path, r);
