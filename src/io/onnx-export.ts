@@ -8,6 +8,8 @@
  *   Reshape [T, B, D·H] ─► layer 1 … ─► output [T, B, D·H]  (─► MatMul Wᵀ + Add b with a head)
  *   each layer's Y_h, Y_c [D, B, H] ─► Concat on axis 0 ─► h_n, c_n [L·D, B, H]
  *
+ * A batchFirst stack's `input` [B, T, I] and `output` [B, T, ·] are transposed (perm 1, 0, 2) to
+ * and from the time-major layout above.
  * `h0`/`c0` [L·D, B, H] are sliced per layer (rows l·D … l·D + D − 1); `lengths` int32 [B] is
  * every node's sequence_lens. Weights are converted as onnx/gates.ts says (gate blocks reordered;
  * GRU z rows are PyTorch's, i.e. this library's negated), biases as B = [Wb, Rb].
