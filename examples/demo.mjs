@@ -93,7 +93,9 @@ for (const [kind, name, lr] of [['lstm', 'LSTM', 2e-2], ['gru', 'GRU', 1e-2]]) {
   rows.push({
     task: `adding T=${T}`, model: `${name} H=${opts.hidden}`, metric: 'test MSE', result: sci(mse),
     baseline: `${f(baseline)} (always 1.0)`, ok: mse < baseline / 10, seconds,
-    verdict: mse < baseline / 10 ? `${ratio.toFixed(0)}x below` : 'NOT 10x below baseline',
+    verdict: mse < baseline / 10 ? `${ratio.toFixed(0)}x below baseline`
+      : opts.quick ? `${ratio >= 1 ? `${ratio.toFixed(1)}x below baseline` : 'not yet below baseline'} (quick run; a full run reaches 10x)`
+        : `FAILED: ${ratio >= 1 ? `only ${ratio.toFixed(1)}x below baseline` : 'not below baseline'}, 10x expected`,
   });
   plots.adding.push({ name: `${name} H=${opts.hidden} (train)`, points: smoothCurve(model.losses, Math.max(1, Math.round(opts.steps / 75))) });
   plots.addingBaseline = baseline;
@@ -132,7 +134,9 @@ const valPoints = [[0, val0]];
   rows.push({
     task: 'char model', model: `LSTM H=${opts.charHidden}`, metric: 'val nats/char', result: `${f(val, 3)} (${f(bits(val), 2)} bits)`,
     baseline: `${f(uniform, 3)} uniform, ${f(unigram, 3)} unigram`, ok: val < unigram, seconds,
-    verdict: val < unigram ? `${f(unigram - val, 2)} nats below unigram` : 'NOT below unigram',
+    verdict: val < unigram ? `${f(unigram - val, 2)} nats below unigram`
+      : opts.quick ? `${f(val - unigram, 2)} nats above unigram (quick run; a full run goes below)`
+        : `FAILED: ${f(val - unigram, 2)} nats above unigram, below expected`,
   });
   plots.char.push({ name: 'train (chunk loss)', points: smoothCurve(losses, Math.max(1, Math.round(opts.charSteps / 60))) });
   plots.char.push({ name: 'validation', points: valPoints, markers: true });

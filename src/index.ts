@@ -7,8 +7,8 @@
  * `recurrent-cells/kernels`.
  */
 export { Random } from './core/random.js';
-export type { Tensor, Parameter } from './core/tensor.js';
-export type { TensorInput, NestedNumbers } from './core/tensor-input.js';
+export { tensor, type Tensor, type Parameter, type Dtype, type DtypeArrays, type TypedTensor, type AnyTensor } from './core/tensor.js';
+export type { TensorInput, NestedNumbers, StateDictOptions, LoadStateDictOptions } from './core/tensor-input.js';
 export type { CellParams } from './cells/params.js';
 export type { CellState, LSTMState, GRUState } from './cells/state.js';
 // The abstract bases are types: their step protocol is internal, so they cannot be subclassed outside.
@@ -24,6 +24,9 @@ export {
   type StackRunOptions, type StackRunResult, type StackBackwardInput, type StackBackwardResult,
 } from './modules/rnn.js';
 export { Linear, type LinearOptions, type LinearParams, type LinearForward } from './nn/linear.js';
+export {
+  Embedding, type EmbeddingOptions, type EmbeddingFromPyTorchOptions, type EmbeddingForward, type EmbeddingIndices,
+} from './nn/embedding.js';
 export { mseLoss, softmaxCrossEntropy } from './nn/losses.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
@@ -39,10 +42,11 @@ export { saveSafetensors, loadSafetensors, loadSafetensorsMetadata, SafetensorsE
 export {
   saveModel, loadModel, saveModelSafetensors, loadModelSafetensors, buildModel,
   type Savable, type SavableModule, type SavableOptimizer, type ModelJSON, type JSONFloat, type PartConfig,
-  type LSTMCellConfig, type GRUCellConfig, type LSTMConfig, type GRUConfig, type LinearConfig, type SGDConfig, type AdamConfig,
+  type LSTMCellConfig, type GRUCellConfig, type LSTMConfig, type GRUConfig, type LinearConfig, type EmbeddingConfig, type SGDConfig, type AdamConfig,
   type CustomModuleConfig, type CustomOptimizerConfig, type SaveModelOptions, type LoadModelOptions, type BuiltModule,
   type PartKind, type BuildableClass, type BuildModelOptions, type ExpectedParts, type BuiltModel,
 } from './io/model.js';
+export { toPyTorch, type PyTorchPart } from './io/pytorch.js';
 export { exportONNX, ONNX_OPSET, type ExportONNXOptions } from './io/onnx-export.js';
 export { ONNXError } from './onnx/protobuf.js';
 export type { FromONNXOptions } from './onnx/import.js';

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/index.js';
+import { expectWithinBar, loadFixture } from './helpers/fixtures.js';
 import {
   ENTRIES, extractBlocks, isRunnable, removeRunDir, resetRunDir, ROOT, runBlock, typecheckBlocks,
   type Block, type TypecheckResult,
@@ -72,6 +73,14 @@ describe('README', () => {
     let last = first;
     for (let i = 0; i < 60; i++) last = trainStep(x, target, T, B);
     expect(last).toBeLessThan(first / 4);
+  });
+
+  it('Coming from PyTorch: the whole model read by prefix computes PyTorch\'s logits; toPyTorch writes model.state_dict()\'s keys', async () => {
+    const fx = loadFixture<{ expected: { logits: number[] }; torchFloat32Error: Record<string, number>; stateDictKeys: string[] }>('torch_nested_model');
+    const logits = (await runBlock(blockDefining('logits')))['logits'] as Float32Array;
+    expectWithinBar('README logits', logits, fx.expected.logits, fx.torchFloat32Error.logits);
+    const sd = (await runBlock(blockDefining('sd')))['sd'] as Record<string, { shape: number[] }>;
+    expect(Object.keys(sd)).toEqual(fx.stateDictKeys);
   });
 });
 

@@ -33,7 +33,9 @@
     result.errors = errors;
     result.userAgent = navigator.userAgent;
     $('result').textContent = JSON.stringify(result);
-    var ok = errors.length === 0 && result.parity && result.parity.failed === 0 && result.lossLastMean < result.lossFirstMean;
+    // Never green on zero checks: a parity run that checked nothing is a failure.
+    var ok = errors.length === 0 && result.parity && result.parity.arrays > 0 && result.parity.failed === 0 &&
+      result.lossLastMean < result.lossFirstMean;
     setStatus(ok
       ? 'Done: parity ' + result.parity.passed + '/' + (result.parity.passed + result.parity.failed) +
         ' arrays, loss ' + result.lossFirstMean.toFixed(3) + ' → ' + result.lossLastMean.toFixed(4) + ', fingerprint ' + result.fingerprint + '.'
@@ -50,12 +52,12 @@
   }
 
   if (!RC || !FP || !PARITY) {
-    errors.push(!RC ? 'window.RecurrentCells is missing: build the library first (npx tsup) so that dist/recurrent-cells.iife.js exists'
+    errors.push(!RC ? 'window.RecurrentCells is missing: run npm run build first (it writes dist/recurrent-cells.iife.js)'
       : 'fingerprint.js or parity.js did not load');
     finish();
     return;
   }
-  if (!window.RC_FIXTURES) errors.push('fixtures.js is missing: run node examples/browser/build-fixtures.mjs');
+  if (!window.RC_FIXTURES) errors.push('fixtures.js is missing: run npm run build (it writes dist/ and examples/browser/fixtures.js)');
 
   // ---- 1. fingerprint -------------------------------------------------------------------------
   stage('fingerprint', function () {
@@ -96,9 +98,11 @@
       body.appendChild(r);
     });
     $('parity-summary').innerHTML = '';
-    $('parity-summary').appendChild(el('span', p.passed + ' of ' + (p.passed + p.failed) + ' arrays within the bar over ' + p.fixtures +
-      ' fixtures' + (p.worst ? '; worst ratio ' + p.worst.ratio.toFixed(3) + ' (' + p.worst.fixture + ' ' + p.worst.array + ')' : ''),
-      p.failed === 0 ? 'pass' : 'fail'));
+    $('parity-summary').appendChild(p.checks.length === 0
+      ? el('span', 'No parity checks ran (no fixtures loaded): nothing was verified.', 'fail')
+      : el('span', p.passed + ' of ' + (p.passed + p.failed) + ' arrays within the bar over ' + p.fixtures +
+        ' fixtures' + (p.worst ? '; worst ratio ' + p.worst.ratio.toFixed(3) + ' (' + p.worst.fixture + ' ' + p.worst.array + ')' : ''),
+        p.failed === 0 ? 'pass' : 'fail'));
     result.parity = {
       passed: p.passed, failed: p.failed, fixtures: p.fixtures, arrays: p.checks.length,
       worstRatio: p.worst ? p.worst.ratio : null, worst: p.worst ? p.worst.fixture + ' ' + p.worst.array : null,

@@ -2,7 +2,8 @@
 // Writes examples/browser/fixtures.js (`window.RC_FIXTURES = {...}`) from the PyTorch reference
 // fixtures in test/fixtures/*.json (those of kind "native" and "torch"), because a page opened
 // from file:// cannot fetch JSON. The JSON text is embedded as it is, so every number is exact.
-// The output is generated (and gitignored): run `node examples/browser/build-fixtures.mjs`.
+// The output is generated (and gitignored); `npm run build` runs this script after the bundle, so
+// the page works after a build with no other step (`--quiet`: print nothing).
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,5 +39,5 @@ export function buildFixtures(out = OUT) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const r = buildFixtures();
-  console.log(`wrote ${relative(process.cwd(), r.path)}: ${r.fixtures} fixtures, ${r.arrays} arrays, ${(r.bytes / 1024).toFixed(0)} KiB`);
+  if (!process.argv.includes('--quiet')) console.log(`wrote ${relative(process.cwd(), r.path)}: ${r.fixtures} fixtures, ${r.arrays} arrays, ${(r.bytes / 1024).toFixed(0)} KiB`);
 }

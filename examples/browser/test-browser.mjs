@@ -59,13 +59,13 @@ function findChromium(given) {
   return null;
 }
 
-/** Runs Chromium headless on the page with extra flags; resolves {stdout, stderr, code}. */
-function runChromium(exe, extraArgs) {
+/** Runs Chromium headless on the page (a file:// URL; default index.html) with extra flags; resolves {stdout, stderr, code}. */
+function runChromium(exe, extraArgs, url = pathToFileURL(PAGE).href) {
   const profile = mkdtempSync(join(tmpdir(), 'rc-chromium-'));
   const args = [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
     '--no-first-run', '--no-default-browser-check', `--user-data-dir=${profile}`, '--virtual-time-budget=60000',
-    ...extraArgs, pathToFileURL(PAGE).href,
+    ...extraArgs, url,
   ];
   return new Promise((res, rej) => {
     const child = spawn(exe, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -187,6 +187,13 @@ check(page?.fingerprint === nodeFp.fingerprint,
 
 check(page?.lossHash === nodeTrain.lossHash && page?.lossLast === nodeTrain.lossLast,
   `training run bit-identical: ${page?.steps ?? '?'} losses + test MSE hash chromium ${page?.lossHash ?? '?'} ${page?.lossHash === nodeTrain.lossHash ? '=' : '≠'} node ${nodeTrain.lossHash}`);
+
+// The interactive demo page (demo.html), beside the harness: 300 steps by itself, predictions shown.
+const demo = await runChromium(exe, ['--dump-dom'], `${pathToFileURL(join(HERE, 'demo.html')).href}?steps=300`).catch((e) => ({ stdout: String(e) }));
+const demoMse = /Test MSE over \d+ held-out sequences: ([\d.]+) \(answering 1\.0: ([\d.]+)\)/.exec(demo.stdout);
+check(/<title>done<\/title>/.test(demo.stdout) && (demo.stdout.match(/<td class="seq">/g) ?? []).length === 8 &&
+  demoMse !== null && Number(demoMse[1]) < Number(demoMse[2]),
+  `demo.html?steps=300: finished, 8 predictions shown, test MSE ${demoMse?.[1] ?? '?'} below answering 1.0 (${demoMse?.[2] ?? '?'})`);
 
 console.log(`  (node, same code: parity ${nodeParity.passed}/${nodeParity.passed + nodeParity.failed}, fingerprint ${nodeFp.fingerprint}, loss ${nodeTrain.lossFirstMean.toFixed(4)} → ${nodeTrain.lossLastMean.toFixed(5)})`);
 if (opts.verbose && page) console.log(JSON.stringify(page, null, 2));

@@ -18,8 +18,11 @@ import { gemmW } from './weights.js';
 import { paramList, PARAM_NAMES, type CellParams } from './params.js';
 import { StateShape, type CellState } from './state.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import { readTensorDict, type TensorInput } from '../core/tensor-input.js';
-import { cellFromPyTorch, cellShapes, cellToPyTorch, type CellLayout } from './pytorch.js';
+import {
+  addPrefix, prefixedName, readPrefix, readTensorDict, selectPrefix,
+  type LoadStateDictOptions, type StateDictOptions, type TensorInput,
+} from '../core/tensor-input.js';
+import { cellFromPyTorch, cellShapes, cellToPyTorch, RESET_BEFORE_TAG, type CellLayout } from './pytorch.js';
 
 /** Options shared by the cell constructors. */
 export interface CellOptions {
@@ -127,25 +130,30 @@ export abstract class RecurrentCell<S extends CellState> {
   /**
    * The parameters under PyTorch's keys and conventions (weight_ih [G·H, I], weight_hh [G·H, P],
    * bias_ih, bias_hh [G·H], with projSize weight_hr [P, H]; for GRU the z rows negated, see
-   * `GRUCell.fromPyTorch`). New arrays.
+   * `GRUCell.fromPyTorch`), each key after `options.prefix`. An LSTMCell's equals nn.LSTMCell's
+   * (projSize: one layer of nn.LSTM with proj_size, without the `_l0`) and a GRUCell's with
+   * resetAfter: true nn.GRUCell's; a GRUCell with resetAfter: false (which no PyTorch module
+   * computes) writes `weight_ih_reset_before`, … so that nn.GRUCell never loads it. New arrays.
    */
-  stateDict(): Record<string, Tensor> {
-    return cellToPyTorch(this.pytorchLayout(), this.params, '');
+  stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return addPrefix(cellToPyTorch(this.pytorchLayout(), this.params, ''), readPrefix('stateDict options', options));
   }
 
-  /** The gradients under the same keys and conventions as stateDict(). New arrays. */
-  gradDict(): Record<string, Tensor> {
-    return cellToPyTorch(this.pytorchLayout(), this.grads, '');
+  /** The gradients under the same keys and conventions as stateDict(options). New arrays. */
+  gradDict(options?: StateDictOptions): Record<string, Tensor> {
+    return addPrefix(cellToPyTorch(this.pytorchLayout(), this.grads, ''), readPrefix('gradDict options', options));
   }
 
   /**
-   * Loads parameters given under PyTorch's keys (as stateDict() returns them): each a Tensor, a
-   * `{shape, data}`, a flat Float32Array or number[], or nested arrays. A missing, extra or
-   * wrongly-shaped key throws, naming the key and both shapes, and nothing is loaded.
+   * Loads parameters given under the keys of stateDict() (after `options.prefix`; other keys are
+   * ignored): each a Tensor, a `{shape, data}`, a flat Float32Array or number[], or nested arrays.
+   * A missing, extra or wrongly-shaped key throws, naming the key and both shapes, and nothing is
+   * loaded.
    */
-  loadStateDict(stateDict: Record<string, TensorInput>): void {
+  loadStateDict(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): void {
+    const prefix = readPrefix('loadStateDict options', options);
     const layout = this.pytorchLayout();
-    const data = readTensorDict('stateDict', stateDict, cellShapes(layout, ''));
+    const data = readTensorDict(prefixedName('stateDict', prefix), selectPrefix('stateDict', stateDict, prefix), cellShapes(layout, ''));
     cellFromPyTorch(layout, this.params, data, '');
   }
 
@@ -155,7 +163,13 @@ export abstract class RecurrentCell<S extends CellState> {
       inputSize: this.inputSize, hiddenSize: this.hiddenSize, gateCount: this.gateCount, bias: this.bias, projSize: this.projSize,
       peephole: this.params.weightPeephole !== undefined,
       negatedRows: this.hasCellState ? null : [this.hiddenSize, 2 * this.hiddenSize],
+      keyTag: this.pytorchExpressible() ? '' : RESET_BEFORE_TAG,
     };
+  }
+
+  /** @internal Whether a PyTorch module computes this cell's equations (false: GRU with resetAfter: false). */
+  pytorchExpressible(): boolean {
+    return true;
   }
 
   /** Sets every gradient to zero (backward only ever adds). */

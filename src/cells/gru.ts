@@ -15,9 +15,9 @@
 import { gemmNN, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
-import { checkConfig, checkObject, checkOptionalBoolean } from '../core/validate.js';
-import type { TensorInput } from '../core/tensor-input.js';
+import { checkConfig, checkOptionalBoolean } from '../core/validate.js';
 import { inferCellSizes } from './pytorch.js';
+import { addPrefix, prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type TensorInput } from '../core/tensor-input.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
 import type { GRUState } from './state.js';
 import type { CellTape } from './tape.js';
@@ -36,7 +36,9 @@ export interface GRUCellOptions extends CellOptions {
 export interface GRUCellConfig { kind: 'GRUCell'; inputSize: number; hiddenSize: number; bias: boolean; resetAfter: boolean }
 
 /**
- * A gated recurrent unit. State {h}, [batch, H].
+ * A gated recurrent unit. State {h}, [batch, H]. With resetAfter: true it is PyTorch's nn.GRUCell
+ * (see fromPyTorch); with resetAfter: false (the default) no PyTorch module computes it, and its
+ * state dict keys end in `_reset_before` so that nn.GRUCell never loads them.
  *
  * ```ts
  * const gru = new GRUCell({ inputSize: 3, hiddenSize: 16, resetAfter: false });
@@ -73,15 +75,22 @@ export class GRUCell extends RecurrentCell<GRUState> {
 
   /**
    * A GRUCell computing exactly what a PyTorch `nn.GRUCell` with this state dict computes (keys
-   * weight_ih [3H, I], weight_hh [3H, H], bias_ih, bias_hh [3H]): `resetAfter: true`, and the
-   * z-gate rows negated, since PyTorch's h' = (1 − z')⊙n + z'⊙h and σ(−a) = 1 − σ(a).
-   * stateDict() and gradDict() negate them back.
+   * weight_ih [3H, I], weight_hh [3H, H], bias_ih, bias_hh [3H], after `options.prefix` when
+   * given; other keys are ignored): `resetAfter: true`, and the z-gate rows negated, since
+   * PyTorch's h' = (1 − z')⊙n + z'⊙h and σ(−a) = 1 − σ(a). stateDict() and gradDict() negate
+   * them back.
    */
-  static fromPyTorch(stateDict: Record<string, TensorInput>): GRUCell {
-    const sd = checkObject('stateDict', stateDict);
-    const cell = new GRUCell({ ...inferCellSizes('stateDict', sd, 3, ''), resetAfter: true });
-    cell.loadStateDict(stateDict);
+  static fromPyTorch(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): GRUCell {
+    const prefix = readPrefix('GRUCell.fromPyTorch options', options);
+    const sd = selectPrefix('stateDict', stateDict, prefix);
+    const cell = new GRUCell({ ...inferCellSizes(prefixedName('stateDict', prefix), sd, 3, ''), resetAfter: true });
+    cell.loadStateDict(addPrefix(sd, prefix) as Record<string, TensorInput>, { prefix });   // the keys read once, above
     return cell;
+  }
+
+  /** @internal PyTorch computes only the resetAfter form. */
+  override pytorchExpressible(): boolean {
+    return this.resetAfter;
   }
 
   /**

@@ -27,9 +27,8 @@ import { RecurrentCell, type CellOptions } from './cell.js';
 import type { LSTMState } from './state.js';
 import type { CellTape } from './tape.js';
 import { gemmW } from './weights.js';
-import { checkObject } from '../core/validate.js';
-import type { TensorInput } from '../core/tensor-input.js';
 import { inferCellSizes } from './pytorch.js';
+import { addPrefix, prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type TensorInput } from '../core/tensor-input.js';
 
 /** Options of `new LSTMCell(...)`. */
 export interface LSTMCellOptions extends CellOptions {
@@ -101,15 +100,17 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
   /**
    * An LSTMCell holding the weights of a PyTorch `nn.LSTMCell` state dict (keys weight_ih
    * [4H, I], weight_hh [4H, H], bias_ih, bias_hh [4H]; sizes come from the shapes, biases from
-   * their presence). Gate order and equations are PyTorch's own: nothing is converted. A
-   * weight_hr [P, H] (one layer of an nn.LSTM with proj_size, its `_l0` suffix removed; nn.LSTMCell
-   * has none) makes a cell with projSize P and weight_hh [4H, P]. A key
-   * weight_peephole [3, H] (this library's, not PyTorch's) makes a peephole cell.
+   * their presence), read after `options.prefix` when given (other keys are ignored). Gate order
+   * and equations are PyTorch's own: nothing is converted. A weight_hr [P, H] (one layer of an
+   * nn.LSTM with proj_size, its `_l0` suffix removed; nn.LSTMCell has none) makes a cell with
+   * projSize P and weight_hh [4H, P]. A key weight_peephole [3, H] (this library's, not
+   * PyTorch's) makes a peephole cell.
    */
-  static fromPyTorch(stateDict: Record<string, TensorInput>): LSTMCell {
-    const sd = checkObject('stateDict', stateDict);
-    const cell = new LSTMCell({ ...inferCellSizes('stateDict', sd, 4, ''), peephole: sd.weight_peephole !== undefined });
-    cell.loadStateDict(stateDict);
+  static fromPyTorch(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): LSTMCell {
+    const prefix = readPrefix('LSTMCell.fromPyTorch options', options);
+    const sd = selectPrefix('stateDict', stateDict, prefix);
+    const cell = new LSTMCell({ ...inferCellSizes(prefixedName('stateDict', prefix), sd, 4, ''), peephole: sd.weight_peephole !== undefined });
+    cell.loadStateDict(addPrefix(sd, prefix) as Record<string, TensorInput>, { prefix });   // the keys read once, above
     return cell;
   }
 

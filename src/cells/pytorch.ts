@@ -8,7 +8,9 @@
  */
 import type { CellParams } from './params.js';
 import type { Tensor } from '../core/tensor.js';
-import { formatShape, readTensorDict, readTensorInput, type TensorInput } from '../core/tensor-input.js';
+import {
+  formatShape, prefixedName, readTensorDict, readTensorInput, selectPrefix, type TensorInput,
+} from '../core/tensor-input.js';
 
 /** The four parameter names and their PyTorch stems. */
 const NAMES = [
@@ -28,24 +30,39 @@ export interface CellLayout {
   peephole?: boolean;
   /** Rows to negate on the way to/from PyTorch ([start, end) of the gate dimension), or null. */
   negatedRows: readonly [number, number] | null;
+  /**
+   * Appended to every key: '' for the cells PyTorch has, RESET_BEFORE_TAG for a GRU with
+   * resetAfter: false, whose equations no PyTorch module computes.
+   */
+  keyTag: string;
 }
 
 /**
- * Expected PyTorch shapes under `stem + suffix`, e.g. weight_ih_l0_reverse: [G·H, I], in PyTorch's
- * key order (weight_ih, weight_hh, bias_ih, bias_hh, weight_hr).
+/**
+ * The key tag of a GRU with `resetAfter: false` (`weight_ih_l0_reset_before`): PyTorch's nn.GRU
+ * and nn.GRUCell apply the reset after the recurrent product, so parameters of the other form
+ * must never sit under keys they load (a strict load fails on every key; a non-strict one loads
+ * nothing and lists them all as missing, instead of a model that is silently off).
+ */
+export const RESET_BEFORE_TAG = '_reset_before';
+
+/**
+ * Expected shapes under `stem + suffix + keyTag`, e.g. weight_ih_l0_reverse: [G·H, I], in
+ * PyTorch's key order (weight_ih, weight_hh, bias_ih, bias_hh, weight_hr).
  */
 export function cellShapes(layout: CellLayout, suffix: string): Record<string, number[]> {
   const GH = layout.gateCount * layout.hiddenSize, P = layout.projSize > 0 ? layout.projSize : layout.hiddenSize;
+  const tag = layout.keyTag;
   const out: Record<string, number[]> = {
-    [`weight_ih${suffix}`]: [GH, layout.inputSize],
-    [`weight_hh${suffix}`]: [GH, P],
+    [`weight_ih${suffix}${tag}`]: [GH, layout.inputSize],
+    [`weight_hh${suffix}${tag}`]: [GH, P],
   };
   if (layout.bias) {
-    out[`bias_ih${suffix}`] = [GH];
-    out[`bias_hh${suffix}`] = [GH];
+    out[`bias_ih${suffix}${tag}`] = [GH];
+    out[`bias_hh${suffix}${tag}`] = [GH];
   }
-  if (layout.projSize > 0) out[`weight_hr${suffix}`] = [P, layout.hiddenSize];
-  if (layout.peephole === true) out[`weight_peephole${suffix}`] = [3, layout.hiddenSize];
+  if (layout.projSize > 0) out[`weight_hr${suffix}${tag}`] = [P, layout.hiddenSize];
+  if (layout.peephole === true) out[`weight_peephole${suffix}${tag}`] = [3, layout.hiddenSize];
   return out;
 }
 
@@ -54,7 +71,7 @@ export function cellToPyTorch(layout: CellLayout, source: CellParams, suffix: st
   const shapes = cellShapes(layout, suffix);
   const out: Record<string, Tensor> = {};
   for (const [ours, stem] of NAMES) {
-    const key = `${stem}${suffix}`;
+    const key = `${stem}${suffix}${layout.keyTag}`;
     const v = source[ours];
     if (v === undefined || shapes[key] === undefined) continue;
     const data = v.slice();
@@ -73,7 +90,7 @@ export function cellFromPyTorch(
 ): void {
   const shapes = cellShapes(layout, suffix);
   for (const [ours, stem] of NAMES) {
-    const key = `${stem}${suffix}`;
+    const key = `${stem}${suffix}${layout.keyTag}`;
     const dst = target[ours], src = data[key];
     if (dst === undefined || src === undefined) continue;
     dst.set(src);
@@ -99,13 +116,16 @@ export function cellsToPyTorch(
 }
 
 /**
- * Loads a state dict of several cells, keys as cellsToPyTorch writes them: every key and shape of
- * every cell is checked before any cell changes (all or nothing).
+ * Loads a state dict of several cells, keys as cellsToPyTorch writes them after `prefix` (keys
+ * without it are ignored): every key and shape of every cell is checked before any cell changes
+ * (all or nothing).
  */
-export function cellsFromPyTorch(cells: readonly MappedCell[], suffixes: readonly string[], stateDict: Record<string, TensorInput>): void {
+export function cellsFromPyTorch(
+  cells: readonly MappedCell[], suffixes: readonly string[], stateDict: Record<string, TensorInput>, prefix = '',
+): void {
   const shapes: Record<string, number[]> = {};
   cells.forEach((c, k) => Object.assign(shapes, cellShapes(c.pytorchLayout(), suffixes[k]!)));
-  const data = readTensorDict('stateDict', stateDict, shapes);
+  const data = readTensorDict(prefixedName('stateDict', prefix), selectPrefix('stateDict', stateDict, prefix), shapes);
   cells.forEach((c, k) => cellFromPyTorch(c.pytorchLayout(), c.params, data, suffixes[k]!));
 }
 

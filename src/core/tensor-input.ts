@@ -4,7 +4,7 @@
  * as PyTorch's `tensor.tolist()` writes them. Every `load…` checks all keys and shapes before
  * the caller copies anything, so a failed load changes nothing.
  */
-import type { Tensor } from './tensor.js';
+import type { AnyTensor, Tensor } from './tensor.js';
 import { checkObject, describe } from './validate.js';
 
 /** Nested number arrays, e.g. `[[1, 2], [3, 4]]` for shape [2, 2] (PyTorch's `tolist()`). */
@@ -13,11 +13,13 @@ export type NestedNumbers = number[] | NestedNumbers[];
 /**
  * One tensor as a user may hand it in:
  * - a Tensor, or `{shape, data}` with `data` a Float32Array or number[] (a Tensor after a JSON
- *   round trip with `Array.from(data)`); `dtype`, if present, is ignored: values become float32;
+ *   round trip with `Array.from(data)`); a tensor of another dtype (an AnyTensor, e.g. int64 from
+ *   a safetensors file) is typed in so that whole files can be handed to loaders, which ignore
+ *   keys outside their prefix, but one read as a parameter throws, naming its dtype;
  * - a flat Float32Array or number[] (only its length is checked);
  * - nested number arrays (their shape is checked).
  */
-export type TensorInput = Tensor | { shape: number[]; data: Float32Array | number[] } | Float32Array | NestedNumbers;
+export type TensorInput = Tensor | AnyTensor | { shape: number[]; data: Float32Array | number[] } | Float32Array | NestedNumbers;
 
 /** A tensor read by readTensorInput: row-major float32 values and the shape, null when given flat. */
 export interface ReadTensor {
@@ -56,7 +58,11 @@ export function readTensorInput(name: string, v: unknown): ReadTensor {
     return { shape: null, data: numbersToFloat32(name, v) };
   }
   if (typeof v === 'object' && v !== null && 'shape' in v && 'data' in v) {
-    const { shape, data } = v as { shape: unknown; data: unknown };
+    const { shape, data, dtype } = v as { shape: unknown; data: unknown; dtype?: unknown };
+    if (dtype !== undefined && dtype !== 'float32') {
+      throw new TypeError(`${name}: expected a float32 tensor (parameters are float32), got dtype ${
+        typeof dtype === 'string' ? JSON.stringify(dtype) : describe(dtype)}`);
+    }
     if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
       throw new TypeError(`${name}.shape: expected an array of non-negative integers, got ${describe(shape)}`);
     }
@@ -147,4 +153,78 @@ function flattenInto(
   }
   for (let i = 0; i < v.length; i++) off = flattenInto(`${name}[${i}]`, v[i], shape, dim + 1, out, off);
   return off;
+}
+
+/**
+ * Options of `stateDict()` and `gradDict()`: `prefix` goes in front of every key, as PyTorch's
+ * `model.state_dict()` writes a submodule's keys (`'rnn.'` gives `rnn.weight_ih_l0`).
+ */
+export interface StateDictOptions {
+  /** Prepended to every key (default ''). */
+  prefix?: string;
+}
+
+/**
+ * Options of `loadStateDict` (and of `fromPyTorch`): with `prefix`, only the keys that start with
+ * it are read (the prefix removed); every other key is ignored, whatever its dtype, so a whole
+ * model's state dict loads one submodule at a time. Under the prefix, a missing or unexpected key
+ * is still an error.
+ */
+export interface LoadStateDictOptions {
+  /** Only keys starting with this are read, without it (default '': every key). */
+  prefix?: string;
+}
+
+/** The `prefix` of a StateDictOptions/LoadStateDictOptions bag (undefined bag: ''). */
+export function readPrefix(what: string, options: unknown): string {
+  if (options === undefined) return '';
+  const o = checkObject(what, options);
+  const p = o.prefix;
+  if (p === undefined) return '';
+  if (typeof p !== 'string') throw new TypeError(`${what}.prefix: expected a string, got ${describe(p)}`);
+  return p;
+}
+
+/**
+ * The own keys of `dict` that start with `prefix`, the prefix removed, in a new null-prototype
+ * object (values not read or copied). Every other key is left alone. With prefix '' this is a
+ * shallow copy of the own keys.
+ */
+export function selectPrefix(what: string, dict: unknown, prefix: string): Record<string, unknown> {
+  const d = checkObject(what, dict);
+  const out: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(d)) {
+    if (key.startsWith(prefix)) out[key.slice(prefix.length)] = d[key];
+  }
+  return out;
+}
+
+/** `what` for error messages about a dict read under `prefix`: `stateDict (prefix "rnn.")`. */
+export function prefixedName(what: string, prefix: string): string {
+  return prefix === '' ? what : `${what} (prefix ${JSON.stringify(prefix)})`;
+}
+
+/** The same tensors under `prefix + key` (a new object; the tensors themselves are not copied). */
+export function addPrefix<T>(dict: Record<string, T>, prefix: string): Record<string, T> {
+  if (prefix === '') return dict;
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(dict)) {
+    Object.defineProperty(out, prefix + key, { value: dict[key], enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
+ * The [rows, cols] shape of `dict[key]`, a 2-d tensor given with its shape (a Tensor, `{shape,
+ * data}` or nested arrays), as fromPyTorch infers a layer's sizes from its weight. Throws naming
+ * `what`, the key and `dims` (e.g. `[outFeatures, inFeatures]`) when it is missing, flat or not 2-d.
+ */
+export function read2dShape(what: string, dict: Record<string, unknown>, key: string, dims: string): [number, number] {
+  if (dict[key] === undefined) throw new RangeError(`${what}: missing key "${key}" (expected shape ${dims})`);
+  const t = readTensorInput(`${what}["${key}"]`, dict[key]);
+  if (t.shape === null || t.shape.length !== 2) {
+    throw new RangeError(`${what}["${key}"]: expected a tensor with shape ${dims} (a Tensor or nested arrays), got ${
+      t.shape === null ? `flat ${describe(dict[key])}` : `shape ${formatShape(t.shape)}`}`);
+  }
+  return [t.shape[0]!, t.shape[1]!];
 }

@@ -1,5 +1,5 @@
 /**
- * The two encodings of a saved model, version 1: a SavedModel (part configurations and tensors)
+ * The two encodings of a saved model, version 2: a SavedModel (part configurations and tensors)
  * to and from ModelJSON and to and from the bytes of a safetensors file. Decoding checks the
  * model in itself (format, version, configurations against the registry's schemas, tensor keys,
  * shapes and values); checking it against live parts is loading's business (model.ts).
@@ -13,12 +13,18 @@
  * safetensors: the tensors as F32 under the same keys; the header's `__metadata__` (strings
  * only) holds `format`, `version` and `parts` (the configurations as JSON text) besides the
  * caller's own entries. Every bit is kept, NaN payloads included.
+ *
+ * Versions: 2 differs from 1 only in the keys of a GRU or GRUCell part with resetAfter: false,
+ * which end in `_reset_before` (`gru.weight_ih_l0_reset_before`; see cells/pytorch.ts
+ * RESET_BEFORE_TAG): version 1 stored them under nn.GRU's keys, which PyTorch loaded into a model
+ * of other equations. Both versions are read; a version-1 file's keys are renamed on reading.
  */
 import type { Tensor } from '../core/tensor.js';
 import { shapeSize } from '../core/tensor-input.js';
 import { checkObject, describe } from '../core/validate.js';
 import { checkPartName, parseConfig, storedConfig, type PartConfig } from './registry.js';
 import { loadSafetensors, loadSafetensorsMetadata, saveSafetensors } from './safetensors.js';
+import { RESET_BEFORE_TAG } from '../cells/pytorch.js';
 
 /** A float32 value in ModelJSON: a number, or one of the strings JSON needs for the others. */
 export type JSONFloat = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
@@ -26,7 +32,8 @@ export type JSONFloat = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
 /** A model as JSON-ready data: `JSON.stringify(saveModel(parts))`. See the module comment. */
 export interface ModelJSON {
   format: 'recurrent-cells-model';
-  version: 1;
+  /** 2 when written; 1 (files of 0.2.0 and before) is read as well. */
+  version: 1 | 2;
   /** Each part's configuration, by part name. */
   parts: Record<string, PartConfig>;
   /** Every tensor, keyed `<part>.<state-dict key>`: row-major data of shape.reduce(×) values. */
@@ -44,7 +51,10 @@ export interface SavedModel {
 }
 
 const FORMAT = 'recurrent-cells-model';
-const VERSION = 1;
+/** The version written. */
+const VERSION = 2;
+/** The versions read. */
+const READ_VERSIONS: readonly number[] = [1, 2];
 
 /** The safetensors `__metadata__` keys the format uses; a caller's metadata may not. */
 export const RESERVED_METADATA: readonly string[] = ['format', 'version', 'parts'];
@@ -84,7 +94,7 @@ export function decodeModelJSON(saved: unknown): SavedModel {
     }
   }
   const m = checkObject('model', root);
-  checkHeader(m.format, m.version, VERSION);
+  const version = checkHeader(m.format, m.version, false);
   const parts = parseConfigs('model.parts', m.parts);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   const t = checkObject('model.tensors', m.tensors);
@@ -95,7 +105,7 @@ export function decodeModelJSON(saved: unknown): SavedModel {
     if (!isShape(o.shape)) throw new TypeError(`${where}.shape: expected an array of non-negative integers, got ${describe(o.shape)}`);
     tensors.set(key, { shape: o.shape.slice(), data: decodeFloats(`${where}.data`, o.data, shapeSize(o.shape)) });
   }
-  return { parts, tensors };
+  return { parts, tensors: version === 1 ? renameVersion1(parts, tensors) : tensors };
 }
 
 /** Reads the bytes of a safetensors file written by encodeModelSafetensors, checking everything. */
@@ -103,7 +113,7 @@ export function decodeModelSafetensors(bytes: unknown): SavedModel {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes: expected a Uint8Array, got ${describe(bytes)}`);
   const meta = loadSafetensorsMetadata(bytes);
   const what = 'safetensors __metadata__';
-  checkHeader(meta.format, meta.version, String(VERSION), what);
+  const version = checkHeader(meta.format, meta.version, true, what);
   let configs: unknown;
   try {
     configs = JSON.parse(meta.parts ?? '');
@@ -114,19 +124,41 @@ export function decodeModelSafetensors(bytes: unknown): SavedModel {
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [key, t] of Object.entries(loadSafetensors(bytes))) {
     checkTensorKey(key, parts);
+    if (t.dtype !== 'float32') {
+      throw new RangeError(`model.tensors["${key}"]: expected a float tensor (F32, F16, BF16 or F64), got dtype ${t.dtype}`);
+    }
     tensors.set(key, { shape: t.shape, data: t.data });
   }
-  return { parts, tensors };
+  return { parts, tensors: version === 1 ? renameVersion1(parts, tensors) : tensors };
 }
 
-/** The format marker and version (a number in JSON, a string in safetensors metadata). */
-function checkHeader(format: unknown, version: unknown, want: number | string, what = 'model'): void {
+/**
+ * The format marker and the version (a number in JSON, a string in safetensors metadata, as
+ * `asString` says); returns the version, one of READ_VERSIONS.
+ */
+function checkHeader(format: unknown, version: unknown, asString: boolean, what = 'model'): number {
   if (format !== FORMAT) {
     throw new RangeError(`${what}.format: expected "${FORMAT}", got ${describe(format)}`);
   }
-  if (version !== want) {
-    throw new RangeError(`${what}.version: expected ${typeof want === 'string' ? `"${want}"` : want}, got ${describe(version)}`);
+  const found = READ_VERSIONS.find((v) => (asString ? String(v) : v) === version);
+  if (found === undefined) {
+    const list = READ_VERSIONS.map((v) => (asString ? `"${v}"` : String(v))).join(' or ');
+    throw new RangeError(`${what}.version: expected ${list}, got ${describe(version)}`);
   }
+  return found;
+}
+
+/** A version-1 file's tensors under version 2's keys: a resetAfter: false GRU's get their tag. */
+function renameVersion1(
+  parts: Map<string, PartConfig>, tensors: Map<string, { shape: number[]; data: Float32Array }>,
+): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [key, t] of tensors) {
+    const config = parts.get(key.slice(0, key.indexOf('.')))!;
+    const tagged = (config.kind === 'GRU' || config.kind === 'GRUCell') && !config.resetAfter;
+    out.set(tagged ? `${key}${RESET_BEFORE_TAG}` : key, t);
+  }
+  return out;
 }
 
 /** The `parts` object: at least one part, each name valid, each configuration valid. */

@@ -41,7 +41,7 @@ import {
 export type { JSONFloat, ModelJSON } from './codec.js';
 export type {
   AdamConfig, BuildableClass, BuiltModule, CustomModuleConfig, CustomOptimizerConfig, GRUCellConfig, GRUConfig,
-  LinearConfig, LSTMCellConfig, LSTMConfig, PartConfig, PartKind, Savable, SavableModule, SavableOptimizer, SGDConfig,
+  EmbeddingConfig, LinearConfig, LSTMCellConfig, LSTMConfig, PartConfig, PartKind, Savable, SavableModule, SavableOptimizer, SGDConfig,
 } from './registry.js';
 
 // ---------------------------------------------------------------- public types
@@ -109,7 +109,10 @@ export function loadModel(saved: ModelJSON | string, parts: Record<string, Savab
 
 /**
  * The model as the bytes of a .safetensors file: tensors as F32 under `<part>.<key>`, the part
- * configurations as JSON text in `__metadata__.parts`.
+ * configurations as JSON text in `__metadata__.parts`. This is the library's checkpoint, not a
+ * PyTorch module's state dict: optimizer buffers sit beside the weights, and a GRU with
+ * resetAfter: false has keys no nn.GRU loads. For a file `model.load_state_dict(…, strict=True)`
+ * accepts, write `saveSafetensors(toPyTorch({ rnn, head }))`.
  * @param parts named parts, e.g. `{ rnn, head, opt }`
  */
 export function saveModelSafetensors(parts: Record<string, Savable>, options: SaveModelOptions = {}): Uint8Array {
@@ -147,7 +150,7 @@ export function loadModelSafetensors(bytes: Uint8Array, parts: Record<string, Sa
 export function buildModel<E extends ExpectedParts>(saved: ModelJSON | string | Uint8Array, options: { expect: E }): BuiltModel<E>;
 /**
  * Rebuilds every module part of a saved model whose class is the library's (LSTMCell, GRUCell,
- * LSTM, GRU, Linear) from its configuration, and loads its weights. Optimizers and modules of
+ * LSTM, GRU, Linear, Embedding) from its configuration, and loads its weights. Optimizers and modules of
  * other classes are not built: build those yourself (an optimizer over the rebuilt parameters)
  * and load them with loadModel(…, { partial: true }). Pass `{ expect }` for typed parts.
  * @param saved a ModelJSON or its JSON text (from saveModel), or the bytes of a safetensors file

@@ -24,6 +24,7 @@ import { checkObject, checkOptionalBoolean, describe } from '../core/validate.js
 import { ATTR, DTYPE, encodeModel, type Node, type TensorOut, type ValueInfo } from '../onnx/model.js';
 import { reorderGates, swapPeephole } from '../onnx/gates.js';
 import { ONNXError } from '../onnx/protobuf.js';
+import { cellToPyTorch } from '../cells/pytorch.js';
 
 /** The opset exportONNX writes (ONNX's LSTM/GRU are unchanged since opset 14) and its IR version. */
 export const ONNX_OPSET = 14;
@@ -111,7 +112,8 @@ function layerWeights(b: GraphBuilder, cells: readonly AnyCell[], l: number, isL
   const W = new Float32Array(D * GH * I), R = new Float32Array(D * GH * H), B = new Float32Array(D * 2 * GH);
   let P: Float32Array | null = null;
   cells.forEach((cell, d) => {
-    const sd = cell.stateDict();
+    // PyTorch's convention (GRU z rows negated) under untagged keys, whichever GRU form.
+    const sd = cellToPyTorch({ ...cell.pytorchLayout(), keyTag: '' }, cell.params, '');
     W.set(reorderGates(sd.weight_ih!.data, G as 3 | 4, true), d * GH * I);
     R.set(reorderGates(sd.weight_hh!.data, G as 3 | 4, true), d * GH * H);
     if (cell.bias) {

@@ -16,6 +16,7 @@ import { GRUCell, type GRUCellConfig } from '../cells/gru.js';
 import { LSTMCell, type LSTMCellConfig } from '../cells/lstm.js';
 import { GRU, LSTM, type GRUConfig, type LSTMConfig } from '../modules/rnn.js';
 import { Linear, type LinearConfig } from '../nn/linear.js';
+import { Embedding, type EmbeddingConfig } from '../nn/embedding.js';
 import { Adam, type AdamConfig } from '../optim/adam.js';
 import { SGD, type SGDConfig } from '../optim/sgd.js';
 import type { Optimizer, OptimizerState, OptimizerStateInput } from '../optim/optimizer.js';
@@ -23,7 +24,7 @@ import type { Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
 import { checkObject, describe } from '../core/validate.js';
 
-export type { LSTMCellConfig, GRUCellConfig, LSTMConfig, GRUConfig, LinearConfig, SGDConfig, AdamConfig };
+export type { LSTMCellConfig, GRUCellConfig, LSTMConfig, GRUConfig, LinearConfig, EmbeddingConfig, SGDConfig, AdamConfig };
 
 // ---------------------------------------------------------------- public types
 
@@ -49,25 +50,28 @@ export interface CustomOptimizerConfig { kind: 'optimizer'; step: number }
 
 /** What is stored about each part. */
 export type PartConfig =
-  | LSTMCellConfig | GRUCellConfig | LSTMConfig | GRUConfig | LinearConfig
+  | LSTMCellConfig | GRUCellConfig | LSTMConfig | GRUConfig | LinearConfig | EmbeddingConfig
   | SGDConfig | AdamConfig | CustomModuleConfig | CustomOptimizerConfig;
 
 /** A part kind: a class's static `kind`, or 'module' / 'optimizer' for parts of other classes. */
 export type PartKind = PartConfig['kind'];
 
 /** What buildModel can rebuild from a configuration alone. */
-export type BuiltModule = LSTMCell | GRUCell | LSTM | GRU | Linear;
+export type BuiltModule = LSTMCell | GRUCell | LSTM | GRU | Linear | Embedding;
 
 /** The classes of BuiltModule: what buildModel's `expect` option names a part's class with. */
-export type BuildableClass = typeof LSTMCell | typeof GRUCell | typeof LSTM | typeof GRU | typeof Linear;
+export type BuildableClass = typeof LSTMCell | typeof GRUCell | typeof LSTM | typeof GRU | typeof Linear | typeof Embedding;
 
 // ---------------------------------------------------------------- schema
 
-/** A configuration field's type: a safe non-negative integer, a boolean, or a finite number. */
-type FieldType = 'int' | 'bool' | 'number';
+/**
+ * A configuration field's type: a safe non-negative integer, a boolean, a finite number, or a
+ * safe non-negative integer or null (an optional index).
+ */
+type FieldType = 'int' | 'bool' | 'number' | 'intOrNull';
 
 /** The field types a configuration value of type V may be declared with. */
-type FieldTypeOf<V> = V extends boolean ? 'bool' : V extends number ? 'int' | 'number' : never;
+type FieldTypeOf<V> = [V] extends [boolean] ? 'bool' : null extends V ? 'intOrNull' : [V] extends [number] ? 'int' | 'number' : never;
 
 /**
  * A kind's schema: every field of its configuration but `kind`, with its type, in the order
@@ -165,6 +169,7 @@ const KINDS: readonly KindEntry[] = [
   moduleKind(LSTM, { ...STACK, ...LSTM_EXTRA }, { ...STACK_DEFAULTS, ...LSTM_DEFAULTS }),
   moduleKind(GRU, { ...STACK, resetAfter: 'bool' }, STACK_DEFAULTS),
   moduleKind(Linear, { inFeatures: 'int', outFeatures: 'int', bias: 'bool' }),
+  moduleKind(Embedding, { numEmbeddings: 'int', embeddingDim: 'int', paddingIdx: 'intOrNull' }),
   optimizerKind(SGD, { lr: 'number', momentum: 'number', nesterov: 'bool', weightDecay: 'number', dampening: 'number', step: 'int' }),
   optimizerKind(Adam, {
     lr: 'number', beta1: 'number', beta2: 'number', eps: 'number', weightDecay: 'number', decoupled: 'bool', step: 'int',
@@ -256,11 +261,14 @@ function checkedCopy(where: string, entry: KindEntry, c: Record<string, unknown>
   for (const [field, type] of Object.entries(entry.fields)) {
     const given = c[field];
     const x = given === undefined && Object.prototype.hasOwnProperty.call(entry.defaults, field) ? entry.defaults[field] : given;
+    const isInt = Number.isSafeInteger(x) && (x as number) >= 0;
     const ok = type === 'bool' ? typeof x === 'boolean'
-      : type === 'int' ? Number.isSafeInteger(x) && (x as number) >= 0
-        : typeof x === 'number' && Number.isFinite(x);
+      : type === 'int' ? isInt
+        : type === 'intOrNull' ? isInt || x === null
+          : typeof x === 'number' && Number.isFinite(x);
     if (!ok) {
-      const expected = type === 'bool' ? 'a boolean' : type === 'int' ? 'a non-negative integer' : 'a finite number';
+      const expected = type === 'bool' ? 'a boolean' : type === 'int' ? 'a non-negative integer'
+        : type === 'intOrNull' ? 'a non-negative integer or null' : 'a finite number';
       throw new TypeError(`${where}.${field}: expected ${expected}, got ${describe(x)}`);
     }
     out[field] = x;

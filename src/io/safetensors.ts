@@ -6,11 +6,19 @@
  *                           ..., "__metadata__": { "<key>": "<string>" } }
  *   the rest  the byte buffer; data_offsets are relative to its start, end exclusive
  *
- * Writing makes F32 little-endian, the header space-padded to a multiple of 8 bytes and the tensors
- * contiguous in name order, as the reference implementation does. Reading takes F32, F16, BF16 and
- * F64 (converted to float32) and checks the whole header against the file before copying anything.
+ * Writing makes little-endian data, the header space-padded to a multiple of 8 bytes and the
+ * tensors contiguous in name order, as the reference implementation does. Reading checks the whole
+ * header against the file before copying anything.
+ *
+ * dtypes (file ↔ JavaScript): the float ones F32, F16, BF16, F64, F8_E4M3 and F8_E5M2 are read as
+ * float32 (all exactly but F64, which is rounded), what every layer here takes; the integer ones into their own
+ * arrays: I64 ↔ BigInt64Array (int64), U64 ↔ BigUint64Array (uint64), I32 ↔ Int32Array, U32 ↔
+ * Uint32Array, I16 ↔ Int16Array, U16 ↔ Uint16Array, I8 ↔ Int8Array, U8 ↔ Uint8Array, BOOL ↔
+ * Uint8Array of 0s and 1s (bool; another byte is an error). Written: float32 as F32, float64 as
+ * F64, and each integer dtype and bool as itself. Newer sub-byte and scale dtypes (F4, F6_…,
+ * F8_E8M0) throw, naming the tensor.
  */
-import type { Tensor } from '../core/tensor.js';
+import type { AnyTensor, Dtype, DtypeArrays } from '../core/tensor.js';
 import { describe } from '../core/validate.js';
 
 /** A file that does not follow the format; the message names the tensor and the numbers involved. */
@@ -25,16 +33,29 @@ export class SafetensorsError extends Error {
 const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
 
-/** Bytes per element of each dtype read; everything is returned as float32. */
-const DTYPE_BYTES = { F32: 4, F16: 2, BF16: 2, F64: 8 } as const;
-type Dtype = keyof typeof DTYPE_BYTES;
-const SUPPORTED = Object.keys(DTYPE_BYTES).join(', ');
+/** Bytes per element of each file dtype read, and the dtype it is read as. */
+const FILE_DTYPES = {
+  F32: [4, 'float32'], F16: [2, 'float32'], BF16: [2, 'float32'], F64: [8, 'float32'],
+  F8_E4M3: [1, 'float32'], F8_E5M2: [1, 'float32'],
+  I64: [8, 'int64'], U64: [8, 'uint64'], I32: [4, 'int32'], U32: [4, 'uint32'],
+  I16: [2, 'int16'], U16: [2, 'uint16'], I8: [1, 'int8'], U8: [1, 'uint8'], BOOL: [1, 'bool'],
+} as const;
+type FileDtype = keyof typeof FILE_DTYPES;
+const SUPPORTED = Object.keys(FILE_DTYPES).join(', ');
+
+/** The file dtype each dtype is written as, and the typed array class that holds it. */
+const WRITTEN: { readonly [D in Dtype]: readonly [FileDtype, new (n: number) => DtypeArrays[D]] } = {
+  float32: ['F32', Float32Array], float64: ['F64', Float64Array], int64: ['I64', BigInt64Array],
+  uint64: ['U64', BigUint64Array], int32: ['I32', Int32Array], uint32: ['U32', Uint32Array],
+  int16: ['I16', Int16Array], uint16: ['U16', Uint16Array], int8: ['I8', Int8Array], uint8: ['U8', Uint8Array],
+  bool: ['BOOL', Uint8Array],
+};
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 interface Entry {
   name: string;
-  dtype: Dtype;
+  dtype: FileDtype;
   shape: number[];
   begin: number;
   end: number;
@@ -48,12 +69,13 @@ interface Header {
 }
 
 /**
- * Serializes float32 tensors (and optional string metadata) to the bytes of a .safetensors file.
- * The file holds each tensor as dtype F32 with its shape, e.g. `{ 'weight_ih_l0': { dtype:
- * 'float32', shape: [16, 3], data: Float32Array(48) } }`; a shape of [] is a scalar (1 element),
- * a shape with a 0 holds no data. Throws TypeError/RangeError on an invalid argument.
+ * Serializes tensors (and optional string metadata) to the bytes of a .safetensors file, each
+ * under its dtype (float32 as F32, int64 as I64, …; see the module comment), e.g.
+ * `{ weight_ih_l0: tensor([16, 3], new Float32Array(48)), labels: tensor([4], BigInt64Array.of(0n, 2n, 1n, 1n)) }`.
+ * A shape of [] is a scalar (1 element), a shape with a 0 holds no data. Throws TypeError/RangeError
+ * on an invalid argument (a dtype with data of another array class, a bool that is not 0 or 1).
  */
-export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+export function saveSafetensors(tensors: Record<string, AnyTensor>, metadata?: Record<string, string>): Uint8Array {
   const names = checkTensors(tensors).sort();
   const meta = checkMetadataArg(metadata);
 
@@ -62,8 +84,8 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
   let offset = 0;
   for (const name of names) {
     const t = tensors[name]!;
-    const end = offset + t.data.length * 4;
-    const info = { dtype: 'F32', shape: t.shape, data_offsets: [offset, end] };
+    const end = offset + t.data.byteLength;
+    const info = { dtype: WRITTEN[t.dtype][0], shape: t.shape, data_offsets: [offset, end] };
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
     offset = end;
   }
@@ -77,24 +99,29 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
   let at = 8 + headerLength;
   for (const name of names) {
     const data = tensors[name]!.data;
-    copyLittleEndian32(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), out.subarray(at));
+    copyLittleEndian(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), out.subarray(at), data.BYTES_PER_ELEMENT);
     at += data.byteLength;
   }
   return out;
 }
 
 /**
- * Reads every tensor of a .safetensors file as float32: `{ name: { dtype: 'float32', shape,
- * data } }`, data a fresh Float32Array of shape.reduce(×) elements owned by the caller. F16 and
- * BF16 convert exactly; F64 rounds to the nearest float32. `bytes` may be any Uint8Array view,
- * e.g. a Node Buffer. Throws SafetensorsError for a file that breaks the format.
+ * Reads every tensor of a .safetensors file: `{ name: { dtype, shape, data } }`, data a fresh
+ * typed array of shape.reduce(×) elements owned by the caller. The float dtypes come back as
+ * float32 (F16 and BF16 exactly, F64 rounded to the nearest float32), the integer ones in their
+ * own arrays (I64 as a BigInt64Array, BOOL as a Uint8Array of 0/1, …; see the module comment), so
+ * check `dtype` before using `data`. `bytes` may be any Uint8Array view, e.g. a Node Buffer.
+ * Throws SafetensorsError for a file that breaks the format.
+ *
+ * The layers' loaders (`fromPyTorch`, `loadStateDict`) take the whole result: with `{ prefix }`
+ * they read only their own keys, so tensors of other dtypes elsewhere in the file are ignored.
  */
-export function loadSafetensors(bytes: Uint8Array): Record<string, Tensor> {
+export function loadSafetensors(bytes: Uint8Array): Record<string, AnyTensor> {
   const header = parseHeader(bytes);
-  const result: Record<string, Tensor> = {};
+  const result: Record<string, AnyTensor> = {};
   for (const e of header.entries) {
     const src = bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end);
-    const tensor: Tensor = { dtype: 'float32', shape: e.shape, data: decode(e.dtype, src) };
+    const tensor = { dtype: FILE_DTYPES[e.dtype][1], shape: e.shape, data: decode(e, src) } as AnyTensor;
     // defineProperty, so that a tensor named "__proto__" is an own key and not the prototype.
     Object.defineProperty(result, e.name, { value: tensor, enumerable: true, writable: true, configurable: true });
   }
@@ -166,7 +193,7 @@ function checkEntry(name: string, value: unknown, bufferLength: number): Entry {
   for (const field of ['dtype', 'shape', 'data_offsets']) {
     if (!(field in value)) fail(`${key}: expected a field "${field}", got only ${show(Object.keys(value))}`);
   }
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+  if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(FILE_DTYPES, dtype)) {
     fail(`${key}.dtype: expected one of the supported dtypes ${SUPPORTED}, got ${show(dtype)}`);
   }
   if (!isShape(shape)) {
@@ -180,13 +207,13 @@ function checkEntry(name: string, value: unknown, bufferLength: number): Entry {
   if (end > bufferLength) {
     fail(`${key}.data_offsets: expected end <= ${bufferLength} (the byte buffer length), got [${begin}, ${end}]`);
   }
-  const size = DTYPE_BYTES[dtype as Dtype];
+  const size = FILE_DTYPES[dtype as FileDtype][0];
   const count = shape.reduce((a, b) => a * b, 1);
   if (count * size !== end - begin) {
     fail(`${key}: expected ${count * size} bytes (shape ${show(shape)} = ${count} elements × ${size} bytes of ${dtype}), ` +
       `got ${end - begin} (data_offsets [${begin}, ${end}])`);
   }
-  return { name, dtype: dtype as Dtype, shape: [...shape], begin, end };
+  return { name, dtype: dtype as FileDtype, shape: [...shape], begin, end };
 }
 
 /** The spec's rule: tensors cover the byte buffer exactly, without overlaps or holes. */
@@ -224,27 +251,53 @@ function checkMetadata(value: unknown): Record<string, string> {
   return out;
 }
 
-/** Converts the little-endian bytes of one tensor to a fresh Float32Array. */
-function decode(dtype: Dtype, src: Uint8Array): Float32Array {
-  const out = new Float32Array(src.length / DTYPE_BYTES[dtype]);
+/** Converts the little-endian bytes of one tensor to a fresh typed array of its dtype. */
+function decode(e: Entry, src: Uint8Array): DtypeArrays[Dtype] {
+  const [size, dtype] = FILE_DTYPES[e.dtype];
+  const n = src.length / size;
+  if (dtype !== 'float32' || e.dtype === 'F32') {
+    // A byte copy into the dtype's own array: the source may be misaligned, and it keeps NaN
+    // payloads bit for bit.
+    const out = new WRITTEN[dtype][1](n);
+    copyLittleEndian(src, new Uint8Array(out.buffer), size);
+    if (dtype === 'bool') {
+      const bad = (out as Uint8Array).findIndex((v) => v > 1);
+      if (bad >= 0) fail(`tensor ${JSON.stringify(e.name)}: expected BOOL bytes 0 or 1, got ${(out as Uint8Array)[bad]} at element ${bad}`);
+    }
+    return out;
+  }
+  const out = new Float32Array(n);
   const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
   const bits = new Uint32Array(out.buffer);
-  switch (dtype) {
-    case 'F32':
-      // A byte copy: the source may be misaligned, and it keeps NaN payloads bit for bit.
-      copyLittleEndian32(src, new Uint8Array(out.buffer));
-      break;
+  switch (e.dtype) {
     case 'F64':
-      for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
+      for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
       break;
     case 'BF16':
-      for (let i = 0; i < out.length; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+      for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, true) << 16;
       break;
     case 'F16':
-      for (let i = 0; i < out.length; i++) bits[i] = f16ToF32Bits(view.getUint16(i * 2, true));
+      for (let i = 0; i < n; i++) bits[i] = f16ToF32Bits(view.getUint16(i * 2, true));
+      break;
+    case 'F8_E5M2':
+      // E5M2 is the high byte of an IEEE half (same exponent, 2 of its 10 mantissa bits).
+      for (let i = 0; i < n; i++) bits[i] = f16ToF32Bits(src[i]! << 8);
+      break;
+    case 'F8_E4M3':
+      for (let i = 0; i < n; i++) out[i] = e4m3ToNumber(src[i]!);
       break;
   }
   return out;
+}
+
+/**
+ * An F8_E4M3 byte (the "fn" form of the OCP 8-bit float spec, as PyTorch's float8_e4m3fn):
+ * sign, 4 exponent bits (bias 7), 3 mantissa bits; no infinities, and S.1111.111 is NaN.
+ */
+function e4m3ToNumber(b: number): number {
+  const sign = b & 0x80 ? -1 : 1, exp = (b >> 3) & 0xf, mant = b & 7;
+  if (exp === 0xf && mant === 7) return NaN;
+  return sign * (exp === 0 ? mant * 2 ** -9 : (1 + mant / 8) * 2 ** (exp - 7));
 }
 
 /** The float32 bit pattern of an IEEE half: exact, with subnormals, ±inf and NaN payloads. */
@@ -264,23 +317,20 @@ function f16ToF32Bits(h: number): number {
   return (sign | (e << 23) | ((mant & 0x3ff) << 13)) >>> 0;
 }
 
-/** Copies 4-byte words into `dst` as little-endian, whatever the host's byte order. */
-function copyLittleEndian32(src: Uint8Array, dst: Uint8Array): void {
-  if (LITTLE_ENDIAN_HOST) {
+/** Copies `size`-byte words into `dst`, swapping their bytes unless the host is little-endian. */
+function copyLittleEndian(src: Uint8Array, dst: Uint8Array, size: number): void {
+  if (LITTLE_ENDIAN_HOST || size === 1) {
     dst.set(src);
     return;
   }
-  for (let i = 0; i < src.length; i += 4) {
-    dst[i] = src[i + 3]!;
-    dst[i + 1] = src[i + 2]!;
-    dst[i + 2] = src[i + 1]!;
-    dst[i + 3] = src[i]!;
+  for (let i = 0; i < src.length; i += size) {
+    for (let j = 0; j < size; j++) dst[i + j] = src[i + size - 1 - j]!;
   }
 }
 
 // ---------------------------------------------------------------- argument checks (save)
 
-/** Throws unless every entry is a valid float32 Tensor; returns the names. */
+/** Throws unless every entry is a valid tensor (its data of its dtype's array class); returns the names. */
 function checkTensors(tensors: unknown): string[] {
   if (!isPlainObject(tensors)) throw new TypeError(`tensors: expected an object of Tensors, got ${given(tensors)}`);
   const names = Object.keys(tensors);
@@ -290,11 +340,21 @@ function checkTensors(tensors: unknown): string[] {
     if (name === METADATA_KEY) throw new TypeError(`${key}: expected a tensor name, got the reserved key "${METADATA_KEY}"`);
     const t = tensors[name];
     if (!isPlainObject(t)) throw new TypeError(`${key}: expected a Tensor {dtype, shape, data}, got ${given(t)}`);
-    if (t.dtype !== 'float32') throw new TypeError(`${key}.dtype: expected "float32", got ${given(t.dtype)}`);
+    const dtype = t.dtype;
+    if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(WRITTEN, dtype)) {
+      throw new TypeError(`${key}.dtype: expected one of ${Object.keys(WRITTEN).map((d) => `"${d}"`).join(', ')}, got ${given(dtype)}`);
+    }
     if (!isShape(t.shape)) {
       throw new RangeError(`${key}.shape: expected an array of non-negative integers, got ${show(t.shape)}`);
     }
-    if (!(t.data instanceof Float32Array)) throw new TypeError(`${key}.data: expected a Float32Array, got ${given(t.data)}`);
+    const cls = WRITTEN[dtype as Dtype][1];
+    if (!(t.data instanceof cls)) {
+      throw new TypeError(`${key}.data: expected a ${cls.name} (dtype "${dtype}"), got ${given(t.data)}`);
+    }
+    if (dtype === 'bool') {
+      const bad = (t.data as Uint8Array).findIndex((v) => v > 1);
+      if (bad >= 0) throw new RangeError(`${key}.data[${bad}]: expected 0 or 1 (dtype "bool"), got ${(t.data as Uint8Array)[bad]}`);
+    }
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== count) {
       throw new RangeError(`${key}.data: expected length ${count} (shape ${show(t.shape)}), got ${t.data.length}`);

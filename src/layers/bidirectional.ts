@@ -10,7 +10,7 @@
 import type { RecurrentCell } from '../cells/cell.js';
 import { stateBlock, type CellState } from '../cells/state.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import type { TensorInput } from '../core/tensor-input.js';
+import { addPrefix, readPrefix, type LoadStateDictOptions, type StateDictOptions, type TensorInput } from '../core/tensor-input.js';
 import {
   RecurrentModule, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type ForwardToken, type RunRequest,
 } from './module.js';
@@ -57,14 +57,17 @@ export class BidirectionalLayer<S extends CellState> extends RecurrentModule<S> 
     return [...this.runners[0].parameters(), ...this.runners[1].parameters().map((p) => ({ ...p, name: `reverse.${p.name}` }))];
   }
 
-  /** PyTorch's keys of a one-layer bidirectional module: weight_ih_l0, …, weight_ih_l0_reverse, …. */
-  stateDict(): Record<string, Tensor> {
-    return cellsToPyTorch(this.cells, SUFFIXES, 'params');
+  /**
+   * PyTorch's keys of a one-layer bidirectional module (nn.LSTM/nn.GRU with bidirectional=True):
+   * weight_ih_l0, …, weight_ih_l0_reverse, …, each after `options.prefix`.
+   */
+  stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return addPrefix(cellsToPyTorch(this.cells, SUFFIXES, 'params'), readPrefix('stateDict options', options));
   }
 
-  /** Loads the keys of stateDict(); all or nothing. */
-  loadStateDict(stateDict: Record<string, TensorInput>): void {
-    cellsFromPyTorch(this.cells, SUFFIXES, stateDict);
+  /** Loads the keys of stateDict() (after `options.prefix`; other keys are ignored); all or nothing. */
+  loadStateDict(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): void {
+    cellsFromPyTorch(this.cells, SUFFIXES, stateDict, readPrefix('loadStateDict options', options));
   }
 
   /** @internal */

@@ -17,7 +17,7 @@
 import type { RecurrentCell } from '../cells/cell.js';
 import { StateShape, type CellState, type StateArrays } from '../cells/state.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import type { TensorInput } from '../core/tensor-input.js';
+import type { LoadStateDictOptions, StateDictOptions, TensorInput } from '../core/tensor-input.js';
 import { swapLeadingAxes } from './batch-first.js';
 import { checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkPositiveInt } from '../core/validate.js';
 
@@ -196,10 +196,10 @@ export abstract class RecurrentModule<S extends CellState> {
 
   /** Every parameter with its gradient (the cells' own arrays). */
   abstract parameters(): Parameter[];
-  /** The parameters under PyTorch's keys and conventions. New arrays. */
-  abstract stateDict(): Record<string, Tensor>;
-  /** Loads parameters under the keys of stateDict(); all or nothing. */
-  abstract loadStateDict(stateDict: Record<string, TensorInput>): void;
+  /** The parameters under PyTorch's keys and conventions, after `options.prefix`. New arrays. */
+  abstract stateDict(options?: StateDictOptions): Record<string, Tensor>;
+  /** Loads parameters under the keys of stateDict() (after `options.prefix`); all or nothing. */
+  abstract loadStateDict(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): void;
 
   /**
    * @internal Forward of a checked request. With a token, its tapes are kept for the backward

@@ -15,7 +15,7 @@ import type { RecurrentCell } from '../cells/cell.js';
 import type { CellState } from '../cells/state.js';
 import type { CellTape } from '../cells/tape.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import type { TensorInput } from '../core/tensor-input.js';
+import type { LoadStateDictOptions, StateDictOptions, TensorInput } from '../core/tensor-input.js';
 import { checkObject, checkOptionalBoolean, describe } from '../core/validate.js';
 import {
   RecurrentModule, REPLACED, type BackwardOutcome, type BackwardRequest, type ForwardOutcome, type ForwardToken, type RunRequest,
@@ -88,14 +88,17 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
     return this.cell.parameters();
   }
 
-  /** The cell's stateDict(). */
-  stateDict(): Record<string, Tensor> {
-    return this.cell.stateDict();
+  /**
+   * The cell's stateDict(options): nn.LSTMCell's or nn.GRUCell's keys (weight_ih, …), not
+   * nn.LSTM's weight_ih_l0 (for those, use a one-layer LSTM or GRU stack).
+   */
+  stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return this.cell.stateDict(options);
   }
 
-  /** The cell's loadStateDict(). */
-  loadStateDict(stateDict: Record<string, TensorInput>): void {
-    this.cell.loadStateDict(stateDict);
+  /** The cell's loadStateDict(stateDict, options). */
+  loadStateDict(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): void {
+    this.cell.loadStateDict(stateDict, options);
   }
 
   /** @internal */

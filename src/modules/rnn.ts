@@ -27,9 +27,11 @@ import { Random } from '../core/random.js';
 import { applyMask, checkDropout, dropoutMask } from '../nn/dropout.js';
 import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import type { TensorInput } from '../core/tensor-input.js';
-import { cellsFromPyTorch, cellsToPyTorch, inferCellSizes } from '../cells/pytorch.js';
-import { checkObject, checkOptionalBoolean, checkPositiveInt } from '../core/validate.js';
+import {
+  addPrefix, prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type StateDictOptions, type TensorInput,
+} from '../core/tensor-input.js';
+import { cellsFromPyTorch, cellsToPyTorch, inferCellSizes, RESET_BEFORE_TAG } from '../cells/pytorch.js';
+import { checkFloat32, checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt } from '../core/validate.js';
 import { readONNXStack, type FromONNXOptions } from '../onnx/import.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
@@ -90,9 +92,11 @@ export interface GRUConfig {
   batchFirst: boolean; dropout: number;
 }
 
-/** Options of `LSTM.fromPyTorch` / `GRU.fromPyTorch`; inferred from the keys when omitted. */
-export interface FromPyTorchOptions {
+/** Options of `LSTM.fromPyTorch` / `GRU.fromPyTorch`; numLayers and bidirectional are inferred from the keys when omitted. */
+export interface FromPyTorchOptions extends LoadStateDictOptions {
+  /** Stacked layers (default: counted from weight_ih_l0, weight_ih_l1, …). */
   numLayers?: number;
+  /** Two directions (default: whether weight_ih_l0_reverse is present). */
   bidirectional?: boolean;
   /** As StackOptions.batchFirst (PyTorch's batch_first is not in a state dict; default false). */
   batchFirst?: boolean;
@@ -263,22 +267,81 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     return this.cells.flatMap((c, k) => c.parameters().map((p) => ({ ...p, name: `${this.suffix(k).slice(1)}.${p.name}` })));
   }
 
-  /** Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ..., weight_hr_l0 with projSize) and conventions. New arrays. */
-  stateDict(): Record<string, Tensor> {
-    return cellsToPyTorch(this.cells, this.suffixes(), 'params');
+  /**
+   * Parameters under PyTorch's keys (weight_ih_l0, weight_hh_l1_reverse, ..., weight_hr_l0 with
+   * projSize) and conventions, each after `options.prefix` (`{ prefix: 'rnn.' }`:
+   * rnn.weight_ih_l0, …). An LSTM's equal nn.LSTM's (same numLayers, bidirectional, bias,
+   * proj_size) and a GRU's with resetAfter: true nn.GRU's. A GRU with resetAfter: false (no
+   * PyTorch module computes it) writes weight_ih_l0_reset_before, …, keys nn.GRU never loads.
+   * New arrays.
+   */
+  stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return addPrefix(cellsToPyTorch(this.cells, this.suffixes(), 'params'), readPrefix('stateDict options', options));
   }
 
-  /** Gradients under the same keys and conventions as stateDict(). New arrays. */
-  gradDict(): Record<string, Tensor> {
-    return cellsToPyTorch(this.cells, this.suffixes(), 'grads');
+  /** Gradients under the same keys and conventions as stateDict(options). New arrays. */
+  gradDict(options?: StateDictOptions): Record<string, Tensor> {
+    return addPrefix(cellsToPyTorch(this.cells, this.suffixes(), 'grads'), readPrefix('gradDict options', options));
   }
 
   /**
-   * Loads parameters under PyTorch's keys (as stateDict() returns them). A missing, extra or
-   * wrongly-shaped key throws, naming the key and both shapes, and nothing is loaded.
+   * Loads parameters under the keys stateDict() writes, after `options.prefix` (keys without it
+   * are ignored, whatever their dtype). A missing, extra or wrongly-shaped key under the prefix
+   * throws, naming the key and both shapes, and nothing is loaded.
    */
-  loadStateDict(stateDict: Record<string, TensorInput>): void {
-    cellsFromPyTorch(this.cells, this.suffixes(), stateDict);
+  loadStateDict(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): void {
+    cellsFromPyTorch(this.cells, this.suffixes(), stateDict, readPrefix('loadStateDict options', options));
+  }
+
+  /**
+   * The last layer's final state out of a run's or forward's `finalState` (h [L·D, B, P] and,
+   * for an LSTM, c [L·D, B, H]; P = projSize when set, else H): the features a classifier head
+   * usually takes.
+   *
+   * - one direction: h [B, P] (and c [B, H]), the last layer's state after each entry's last step;
+   * - bidirectional: h [B, 2·P] (and c [B, 2·H]), each row the forward direction's values (after
+   *   the entry's last step) then the reverse direction's (after it reached step 0), as PyTorch's
+   *   `torch.cat([h_n[-2], h_n[-1]], dim=1)`.
+   *
+   * New arrays. Throws unless the state has this stack's shape for some batch B.
+   */
+  lastLayerState(finalState: S): S {
+    const st = checkObject('finalState', finalState);
+    const D = this.numDirections, P = this.cells[0]!.outputSize, rows = this.numLayers * D;
+    const h = checkFloat32('finalState.h', st.h);
+    if (h.length === 0 || h.length % (rows * P) !== 0) {
+      throw new RangeError(`finalState.h: expected a multiple of numLayers*numDirections*${
+        P === this.hiddenSize ? 'hiddenSize' : 'projSize'} = ${rows * P} elements, got ${h.length}`);
+    }
+    const B = h.length / (rows * P);
+    if (!this.hasCellState) return { h: lastLayerRows(h, this.numLayers, D, B, P) } as S;
+    const c = checkFloat32Length('finalState.c', st.c, rows * B * this.hiddenSize, 'numLayers*numDirections*batch*hiddenSize');
+    return { h: lastLayerRows(h, this.numLayers, D, B, P), c: lastLayerRows(c, this.numLayers, D, B, this.hiddenSize) } as unknown as S;
+  }
+
+  /**
+   * The backward of lastLayerState: gradients with respect to its result (h [B, D·P], and c
+   * [B, D·H] for an LSTM, as lastLayerState returns them; a missing c counts as zero) placed into
+   * full final-state gradients (h [L·D, B, P], c [L·D, B, H]), zero for the other layers, to pass
+   * to backward as `dFinalState`. New arrays.
+   *
+   * ```ts
+   * const dFeatures = head.backward(f, dy);                          // [B, D·P]
+   * rnn.backward({ dFinalState: rnn.lastLayerStateGrad({ h: dFeatures }) });
+   * ```
+   */
+  lastLayerStateGrad(dLast: Partial<S>): S {
+    const d = checkObject('dLast', dLast);
+    const D = this.numDirections, P = this.cells[0]!.outputSize, H = this.hiddenSize;
+    const h = checkFloat32('dLast.h', d.h);
+    if (h.length === 0 || h.length % (D * P) !== 0) {
+      throw new RangeError(`dLast.h: expected a multiple of numDirections*${
+        P === H ? 'hiddenSize' : 'projSize'} = ${D * P} elements, got ${h.length}`);
+    }
+    const B = h.length / (D * P);
+    if (!this.hasCellState) return { h: placeLastLayer(h, this.numLayers, D, B, P) } as S;
+    const c = d.c === undefined ? new Float32Array(B * D * H) : checkFloat32Length('dLast.c', d.c, B * D * H, 'batch*numDirections*hiddenSize');
+    return { h: placeLastLayer(h, this.numLayers, D, B, P), c: placeLastLayer(c, this.numLayers, D, B, H) } as unknown as S;
   }
 
   /** PyTorch's key suffix of every cell. */
@@ -295,35 +358,58 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   /**
    * numLayers and directions for fromPyTorch: from the options, else from the keys
    * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes (projSize from
-   * weight_hr_l0) from layer 0's shapes.
+   * weight_hr_l0) from layer 0's shapes. The state dict's keys under the prefix are read once, here.
    */
   protected static layoutFromKeys(
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
   ): {
-    inputSize: number; hiddenSize: number; bias: boolean; projSize: number; numLayers: number; bidirectional: boolean; batchFirst: boolean;
-    dropout: number;
+    layout: {
+      inputSize: number; hiddenSize: number; bias: boolean; projSize: number; numLayers: number; bidirectional: boolean;
+      batchFirst: boolean; dropout: number;
+    };
+    /** The keys under the prefix, read once, again under the prefix: what loadStateDict reads. */
+    own: Record<string, unknown>; prefix: string;
   } {
-    const sd = checkObject('stateDict', stateDict);
-    checkObject(`${who}.fromPyTorch options`, options);
+    const prefix = readPrefix(`${who}.fromPyTorch options`, options);
+    const sd = selectPrefix('stateDict', stateDict, prefix);
+    const what = prefixedName('stateDict', prefix);
     let numLayers = options.numLayers;
     if (numLayers === undefined) {
       // Count own keys only, once: a dict cannot make this loop run longer than its key list.
       const own = new Set(Object.keys(sd));
       numLayers = 0;
       while (own.has(`weight_ih_l${numLayers}`)) numLayers++;
-      if (numLayers === 0) throw new RangeError('stateDict: missing key "weight_ih_l0"');
+      if (numLayers === 0) throw new RangeError(`${what}: missing key "weight_ih_l0"`);
     }
     checkPositiveInt('numLayers', numLayers);
     const bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional,
       Object.prototype.hasOwnProperty.call(sd, 'weight_ih_l0_reverse'));
-    const sizes = inferCellSizes('stateDict', sd, gateCount, '_l0');
+    const sizes = inferCellSizes(what, sd, gateCount, '_l0');
     const batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
     const p = options.dropout;
     const dropout = p === undefined ? 0 : checkDropout('dropout', p);
-    return { ...sizes, numLayers, bidirectional, batchFirst, dropout };
+    return { layout: { ...sizes, numLayers, bidirectional, batchFirst, dropout }, own: addPrefix(sd, prefix), prefix };
   }
 }
 
+
+/** [B, D·F]: the last layer's rows of a state [L·D, B, F], each entry's directions side by side. */
+function lastLayerRows(a: Float32Array, L: number, D: number, B: number, F: number): Float32Array {
+  const out = new Float32Array(B * D * F), first = (L - 1) * D;
+  for (let d = 0; d < D; d++) {
+    for (let b = 0; b < B; b++) out.set(a.subarray(((first + d) * B + b) * F, ((first + d) * B + b + 1) * F), (b * D + d) * F);
+  }
+  return out;
+}
+
+/** The inverse of lastLayerRows: [B, D·F] into the last layer's rows of a zero [L·D, B, F]. */
+function placeLastLayer(a: Float32Array, L: number, D: number, B: number, F: number): Float32Array {
+  const out = new Float32Array(L * D * B * F), first = (L - 1) * D;
+  for (let d = 0; d < D; d++) {
+    for (let b = 0; b < B; b++) out.set(a.subarray((b * D + d) * F, (b * D + d + 1) * F), ((first + d) * B + b) * F);
+  }
+  return out;
+}
 
 /**
  * LSTM stack (PyTorch's nn.LSTM: batch_first, proj_size and dropout as batchFirst, projSize and dropout).
@@ -366,14 +452,16 @@ export class LSTM extends RecurrentStack<LSTMState> {
   /**
    * An LSTM with the weights of a PyTorch nn.LSTM state dict (keys weight_ih_l0, weight_hh_l0,
    * bias_ih_l0, bias_hh_l0, ..., `_reverse` for the second direction; weight_hr_l0, ... with
-   * proj_size). Sizes and projSize come from the shapes; numLayers and bidirectional from the
-   * keys unless given. All or nothing. Keys
-   * weight_peephole_l0 … (this library's, not PyTorch's) make a peephole stack.
+   * proj_size), read after `options.prefix` when given (`{ prefix: 'rnn.' }` takes
+   * rnn.weight_ih_l0, … out of a whole model's state dict and ignores every other key). Sizes and
+   * projSize come from the shapes; numLayers and bidirectional from the keys unless given. All or
+   * nothing.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): LSTM {
-    const layout = RecurrentStack.layoutFromKeys('LSTM', stateDict, 4, options);
-    const rnn = new LSTM({ ...layout, peephole: Object.prototype.hasOwnProperty.call(stateDict, 'weight_peephole_l0') });
-    rnn.loadStateDict(stateDict);
+    const { layout, own, prefix } = RecurrentStack.layoutFromKeys('LSTM', stateDict, 4, options);
+    const peephole = Object.prototype.hasOwnProperty.call(own, `${prefix}weight_peephole_l0`);
+    const rnn = new LSTM({ ...layout, peephole });
+    rnn.loadStateDict(own as Record<string, TensorInput>, { prefix });
     return rnn;
   }
 
@@ -395,9 +483,11 @@ export class LSTM extends RecurrentStack<LSTMState> {
 }
 
 /**
- * GRU stack. `resetAfter: false` (default) applies the reset before the recurrent product; `GRU.fromPyTorch` builds the
- * resetAfter form with the z rows negated, which computes exactly what PyTorch's nn.GRU does. batchFirst and dropout
- * as nn.GRU's batch_first and dropout; no projSize (nn.GRU has no proj_size).
+ * GRU stack. `resetAfter: false` (default) applies the reset before the recurrent product, which
+ * no PyTorch module computes: its state dict keys end in `_reset_before`, so nn.GRU never loads
+ * them, and toPyTorch refuses it. `resetAfter: true` is nn.GRU: `GRU.fromPyTorch` builds that form
+ * with the z rows negated, which computes exactly what PyTorch's nn.GRU does. batchFirst and
+ * dropout as nn.GRU's batch_first and dropout; no projSize (nn.GRU has no proj_size).
  */
 export class GRU extends RecurrentStack<GRUState> {
   readonly resetAfter: boolean;
@@ -431,13 +521,14 @@ export class GRU extends RecurrentStack<GRUState> {
 
   /**
    * A GRU computing what PyTorch's nn.GRU with this state dict computes: resetAfter: true, z rows
-   * negated on import (and negated back by stateDict() and gradDict()). Sizes from the shapes,
-   * numLayers and bidirectional from the keys unless given. All or nothing.
+   * negated on import (and negated back by stateDict() and gradDict()). Keys as LSTM.fromPyTorch
+   * reads them (`options.prefix` included). Sizes from the shapes, numLayers and bidirectional
+   * from the keys unless given. All or nothing.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): GRU {
-    const layout = RecurrentStack.layoutFromKeys('GRU', stateDict, 3, options);
+    const { layout, own, prefix } = RecurrentStack.layoutFromKeys('GRU', stateDict, 3, options);
     const rnn = new GRU({ ...layout, resetAfter: true });
-    rnn.loadStateDict(stateDict);
+    rnn.loadStateDict(own as Record<string, TensorInput>, { prefix });
     return rnn;
   }
 
@@ -451,7 +542,9 @@ export class GRU extends RecurrentStack<GRUState> {
   static fromONNX(bytes: Uint8Array, options: FromONNXOptions = {}): GRU {
     const { layout, stateDict } = readONNXStack('GRU', bytes, options);
     const rnn = new GRU(layout);
-    rnn.loadStateDict(stateDict);
+    // The reset-before form's state dict keys carry their tag (no PyTorch module computes it).
+    const tag = layout.resetAfter ? '' : RESET_BEFORE_TAG;
+    rnn.loadStateDict(Object.fromEntries(Object.entries(stateDict).map(([k, v]) => [`${k}${tag}`, v])));
     return rnn;
   }
 }

@@ -10,7 +10,10 @@ import { gemmNN, gemmNT, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums, addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
-import { formatShape, makeTensor, readTensorDict, readTensorInput, type TensorInput } from '../core/tensor-input.js';
+import {
+  addPrefix, makeTensor, prefixedName, read2dShape, readPrefix, readTensorDict, selectPrefix,
+  type LoadStateDictOptions, type StateDictOptions, type TensorInput,
+} from '../core/tensor-input.js';
 import { checkConfig, checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
 
 /** Options of `new Linear(...)`. */
@@ -122,20 +125,21 @@ export class Linear {
   /**
    * A layer holding the weights of a PyTorch nn.Linear state dict: `weight` [out, in] with its
    * shape (a Tensor, `{shape, data}`, or nested arrays from `tensor.tolist()`), and optionally
-   * `bias` [out] (its presence decides `bias`). Sizes come from weight's shape.
+   * `bias` [out] (its presence decides `bias`). Sizes come from weight's shape. With
+   * `options.prefix` only the keys under it are read (`{ prefix: 'head.' }` takes head.weight and
+   * head.bias out of a whole model's state dict; every other key is ignored).
+   *
+   * ```ts
+   * const head = Linear.fromPyTorch(loadSafetensors(bytes), { prefix: 'head.' });
+   * ```
    */
-  static fromPyTorch(stateDict: Record<string, TensorInput>): Linear {
-    const d = checkObject('stateDict', stateDict);
-    if (d.weight === undefined) throw new RangeError('stateDict: missing key "weight" (expected shape [outFeatures, inFeatures])');
-    const w = readTensorInput('stateDict["weight"]', d.weight);
-    if (w.shape === null || w.shape.length !== 2) {
-      throw new RangeError(
-        `stateDict["weight"]: expected a tensor with shape [outFeatures, inFeatures] (a Tensor or nested arrays), got ${
-          w.shape === null ? `flat ${describe(d.weight)}` : `shape ${formatShape(w.shape)}`}`,
-      );
-    }
-    const layer = new Linear({ outFeatures: w.shape[0]!, inFeatures: w.shape[1]!, bias: d.bias !== undefined });
-    layer.loadStateDict(stateDict);
+  static fromPyTorch(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): Linear {
+    const prefix = readPrefix('Linear.fromPyTorch options', options);
+    const d = selectPrefix('stateDict', stateDict, prefix);
+    const what = prefixedName('stateDict', prefix);
+    const [outFeatures, inFeatures] = read2dShape(what, d, 'weight', '[outFeatures, inFeatures]');
+    const layer = new Linear({ outFeatures, inFeatures, bias: d.bias !== undefined });
+    layer.loadStateDict(addPrefix(d, prefix) as Record<string, TensorInput>, { prefix });   // the keys read once, above
     return layer;
   }
 
@@ -204,24 +208,29 @@ export class Linear {
     return s;
   }
 
-  /** A copy of the parameters under PyTorch's keys: `weight` [out, in], `bias` [out]. */
-  stateDict(): Record<string, Tensor> {
-    return this.snapshot(this.params);
+  /**
+   * A copy of the parameters under nn.Linear's keys, each after `options.prefix`: `weight`
+   * [out, in], `bias` [out]. It equals `nn.Linear(in, out, bias).state_dict()`.
+   */
+  stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return addPrefix(this.snapshot(this.params), readPrefix('stateDict options', options));
   }
 
-  /** A copy of the gradients under the same keys as stateDict. */
-  gradDict(): Record<string, Tensor> {
-    return this.snapshot(this.grads);
+  /** A copy of the gradients under the same keys as stateDict(options). */
+  gradDict(options?: StateDictOptions): Record<string, Tensor> {
+    return addPrefix(this.snapshot(this.grads), readPrefix('gradDict options', options));
   }
 
   /**
-   * Copies parameters in from a state dict with exactly the keys of stateDict(): each value a
-   * TensorInput (a Tensor or `{shape, data}` must have the exact shape, flat arrays the element
-   * count, nested arrays the shape). Missing, unexpected or mis-shaped keys throw, naming the key
-   * and both shapes, before anything is copied.
+   * Copies parameters in from a state dict with exactly the keys of stateDict() after
+   * `options.prefix` (keys without the prefix are ignored): each value a TensorInput (a Tensor or
+   * `{shape, data}` must have the exact shape, flat arrays the element count, nested arrays the
+   * shape). Missing, unexpected or mis-shaped keys throw, naming the key and both shapes, before
+   * anything is copied.
    */
-  loadStateDict(dict: Record<string, TensorInput>): void {
-    const data = readTensorDict('stateDict', dict, this.shapes());
+  loadStateDict(dict: Record<string, TensorInput>, options?: LoadStateDictOptions): void {
+    const prefix = readPrefix('loadStateDict options', options);
+    const data = readTensorDict(prefixedName('stateDict', prefix), selectPrefix('stateDict', dict, prefix), this.shapes());
     this.params.weight.set(data.weight!);
     if (this.params.bias) this.params.bias.set(data.bias!);
   }

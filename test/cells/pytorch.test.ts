@@ -210,8 +210,8 @@ describe("keys and shapes equal those of real PyTorch modules (torch fixtures' s
     const fx = loadFixture<TorchFixture>(name);
     const sizes = { inputSize: fx.inputSize, hiddenSize: fx.hiddenSize };
     const stack = { ...sizes, numLayers: fx.numLayers, bidirectional: fx.bidirectional };
-    const m = kind === 'LSTM' ? new LSTM(stack) : kind === 'GRU' ? new GRU(stack)
-      : kind === 'LSTMCell' ? new LSTMCell(sizes) : new GRUCell(sizes);
+    const m = kind === 'LSTM' ? new LSTM(stack) : kind === 'GRU' ? new GRU({ ...stack, resetAfter: true })
+      : kind === 'LSTMCell' ? new LSTMCell(sizes) : new GRUCell({ ...sizes, resetAfter: true });
     const sd = m.stateDict();
     expect(Object.keys(sd)).toEqual(Object.keys(fx.stateDict));
     for (const k of Object.keys(sd)) expect(sd[k]!.shape, k).toEqual(fx.stateDictShapes[k]);
@@ -389,7 +389,7 @@ describe("a GRU from PyTorch's state dict computes PyTorch's equations", () => {
       expect(maxAbsDiff(naive.step(x, { h }, B).h, ref)).toBeGreaterThan(1e-2);
       // And a default-form GRU cell (reset before the recurrent matmul) with the converted weights also differs.
       const before = new GRUCell({ inputSize: I, hiddenSize: H, bias, resetAfter: false });
-      before.loadStateDict(sd);
+      before.loadStateDict(Object.fromEntries(Object.entries(sd).map(([k, v]) => [`${k}_reset_before`, v])));
       expect(maxAbsDiff(before.step(x, { h }, B).h, ref)).toBeGreaterThan(1e-3);
     });
   }
@@ -582,7 +582,7 @@ describe('fromPyTorch options: inferred from the keys, or checked against them',
       for (const [L, bidir] of [[1, false], [1, true], [2, false], [3, true]] as const) {
         const m = kind === 'LSTM'
           ? new LSTM({ inputSize: I, hiddenSize: H, numLayers: L, bidirectional: bidir, seed: 7 })
-          : new GRU({ inputSize: I, hiddenSize: H, numLayers: L, bidirectional: bidir, seed: 7 });
+          : new GRU({ inputSize: I, hiddenSize: H, numLayers: L, bidirectional: bidir, seed: 7, resetAfter: true });
         const sd = m.stateDict();
         const r = build(sd);
         expect([r.numLayers, r.bidirectional, r.numDirections, r.inputSize, r.hiddenSize, r.bias])
@@ -599,7 +599,7 @@ describe('fromPyTorch options: inferred from the keys, or checked against them',
 
     it(`${kind}: explicit options that disagree with the keys are a missing or extra key`, () => {
       const sd2b = make(kind, 8).stateDict();   // 2 layers, bidirectional
-      const sd1 = (kind === 'LSTM' ? new LSTM({ inputSize: I, hiddenSize: H, seed: 9 }) : new GRU({ inputSize: I, hiddenSize: H, seed: 9 })).stateDict();
+      const sd1 = (kind === 'LSTM' ? new LSTM({ inputSize: I, hiddenSize: H, seed: 9 }) : new GRU({ inputSize: I, hiddenSize: H, seed: 9, resetAfter: true })).stateDict();
       const keys = (L: number, D: number) => {
         const out: string[] = [];
         for (let l = 0; l < L; l++) for (let d = 0; d < D; d++) {

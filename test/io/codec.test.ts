@@ -1,7 +1,8 @@
 /**
  * The file format, byte for byte: a fixed model of every part kind saves to exactly the files
- * version 1 of the format wrote (test/fixtures/model_v1.json and .safetensors), and those files
- * load, rebuild, and save again unchanged.
+ * of version 2 (test/fixtures/model_v2.json and .safetensors), and those files load, rebuild,
+ * and save again unchanged. The files version 1 wrote (model_v1.*, the same model; they differ
+ * only in the version and the keys of the resetAfter: false GRU) still load, and save as version 2.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -11,8 +12,10 @@ import { bitwiseEqual } from '../helpers/cells.js';
 import { GOLDEN_METADATA, GoldenCustomModule, GoldenCustomOptimizer, goldenModel } from './golden-model.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
-const goldenJSON = readFileSync(fixture('model_v1.json'), 'utf8');
-const goldenBytes = new Uint8Array(readFileSync(fixture('model_v1.safetensors')));
+const goldenJSON = readFileSync(fixture('model_v2.json'), 'utf8');
+const goldenBytes = new Uint8Array(readFileSync(fixture('model_v2.safetensors')));
+const v1JSON = readFileSync(fixture('model_v1.json'), 'utf8');
+const v1Bytes = new Uint8Array(readFileSync(fixture('model_v1.safetensors')));
 
 /** The JSON text as the fixture stores it (one-space indent, final newline). */
 const text = (json: ModelJSON): string => `${JSON.stringify(json, null, 1)}\n`;
@@ -34,7 +37,7 @@ function freshModel() {
   };
 }
 
-describe('format version 1, byte for byte', () => {
+describe('format version 2, byte for byte', () => {
   it('saveModel writes the golden JSON', () => {
     expect(text(saveModel(goldenModel(), { metadata: GOLDEN_METADATA }))).toBe(goldenJSON);
   });
@@ -60,9 +63,24 @@ describe('format version 1, byte for byte', () => {
     expect(Buffer.from(again).equals(Buffer.from(goldenBytes))).toBe(true);
   });
 
-  it('buildModel rebuilds the golden modules from either file', () => {
+  it('the version-1 files load (the GRU of resetAfter: false under its version-2 keys) and save as version 2', () => {
+    expect(v1JSON).toContain('"gru.weight_ih_l0"');
+    const fromJSON = freshModel();
+    loadModel(v1JSON, fromJSON);
+    expect(text(saveModel(fromJSON, { metadata: GOLDEN_METADATA }))).toBe(goldenJSON);
+    const fromBytes = freshModel();
+    loadModelSafetensors(v1Bytes, fromBytes);
+    expect(Buffer.from(saveModelSafetensors(fromBytes, { metadata: GOLDEN_METADATA })).equals(Buffer.from(goldenBytes))).toBe(true);
+  });
+
+  it('no key of a resetAfter: false GRU is one nn.GRU loads', () => {
+    const keys = Object.keys((JSON.parse(goldenJSON) as ModelJSON).tensors).filter((k) => k.startsWith('gru.'));
+    expect(keys).toEqual(['gru.weight_ih_l0_reset_before', 'gru.weight_hh_l0_reset_before', 'gru.bias_ih_l0_reset_before', 'gru.bias_hh_l0_reset_before']);
+  });
+
+  it('buildModel rebuilds the golden modules from either file, of either version', () => {
     const want = goldenModel();
-    for (const saved of [goldenJSON, goldenBytes]) {
+    for (const saved of [goldenJSON, goldenBytes, v1JSON, v1Bytes]) {
       const built = buildModel(saved);
       expect(Object.keys(built)).toEqual(['cell', 'gcell', 'rnn', 'gru', 'head']);
       for (const name of ['cell', 'gcell', 'rnn', 'gru', 'head'] as const) {

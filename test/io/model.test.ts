@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Adam, GRU, GRUCell, Linear, LSTM, LSTMCell, mseLoss, Random, SGD, type Tensor,
+  tensor, Adam, GRU, GRUCell, Linear, LSTM, LSTMCell, mseLoss, Random, SGD, type Tensor,
 } from '../../src/index.js';
 import {
   buildModel, loadModel, loadModelSafetensors, saveModel, saveModelSafetensors,
@@ -247,7 +247,7 @@ describe('JSON numbers', () => {
     const opt = new Adam(head.parameters(), { lr: 0.5 });
     const json = saveModel({ head, opt }, { metadata: { note: 'hello' } });
     expect(json.format).toBe('recurrent-cells-model');
-    expect(json.version).toBe(1);
+    expect(json.version).toBe(2);
     expect(json.parts).toEqual({
       head: { kind: 'Linear', inFeatures: 2, outFeatures: 1, bias: true },
       opt: { kind: 'Adam', lr: 0.5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step: 0 },
@@ -256,7 +256,7 @@ describe('JSON numbers', () => {
     expect(json.tensors['head.weight']!.shape).toEqual([1, 2]);
     expect(json.metadata).toEqual({ note: 'hello' });
     const meta = loadSafetensorsMetadata(saveModelSafetensors({ head, opt }, { metadata: { note: 'hello' } }));
-    expect(meta).toEqual({ note: 'hello', format: 'recurrent-cells-model', version: '1', parts: JSON.stringify(json.parts) });
+    expect(meta).toEqual({ note: 'hello', format: 'recurrent-cells-model', version: '2', parts: JSON.stringify(json.parts) });
   });
 });
 
@@ -341,9 +341,9 @@ describe('errors: clear messages, nothing changed', () => {
     ['an extra key of a part', (j) => { j.tensors['head.scale'] = { shape: [1], data: [0] }; },
       'model.tensors: unexpected key "head.scale" (head has no such tensor)'],
     ['another format', (j) => { (j as { format: string }).format = 'other'; }, 'model.format: expected "recurrent-cells-model", got string "other"'],
-    ['another version', (j) => { (j as { version: number }).version = 2; }, 'model.version: expected 1, got 2'],
+    ['another version', (j) => { (j as { version: number }).version = 3; }, 'model.version: expected 1 or 2, got 3'],
     ['an unknown kind', (j) => { (j.parts.head as { kind: string }).kind = 'Conv'; },
-      'model.parts.head.kind: expected one of LSTMCell, GRUCell, LSTM, GRU, Linear, SGD, Adam, module, optimizer, got string "Conv"'],
+      'model.parts.head.kind: expected one of LSTMCell, GRUCell, LSTM, GRU, Linear, Embedding, SGD, Adam, module, optimizer, got string "Conv"'],
     ['a bad config field', (j) => { (j.parts.rnn as { hiddenSize: unknown }).hiddenSize = '6'; },
       'model.parts.rnn.hiddenSize: expected a non-negative integer, got string "6"'],
     ['a bad step', (j) => { (j.parts.opt as { step: number }).step = -1; }, 'model.parts.opt.step: expected a non-negative integer, got -1'],
@@ -377,9 +377,14 @@ describe('errors: clear messages, nothing changed', () => {
       .toThrow('safetensors __metadata__.format: expected "recurrent-cells-model", got undefined');
     const bad = saveSafetensors({ 'head.weight': head.stateDict().weight! }, { format: 'recurrent-cells-model', version: '1', parts: '{' });
     expect(() => loadModelSafetensors(bad, { head })).toThrow('safetensors __metadata__.parts: expected the part configurations as JSON text');
-    const v2 = saveSafetensors({ 'head.weight': head.stateDict().weight! }, { format: 'recurrent-cells-model', version: '2', parts: '{}' });
-    expect(() => loadModelSafetensors(v2, { head })).toThrow('safetensors __metadata__.version: expected "1", got string "2"');
+    const v3 = saveSafetensors({ 'head.weight': head.stateDict().weight! }, { format: 'recurrent-cells-model', version: '3', parts: '{}' });
+    expect(() => loadModelSafetensors(v3, { head })).toThrow('safetensors __metadata__.version: expected "1" or "2", got string "3"');
     expect(() => loadModelSafetensors('x' as never, { head })).toThrow('bytes: expected a Uint8Array, got string "x"');
+    // A part's tensor of an integer dtype: named, with its dtype, before anything is loaded.
+    const parts = JSON.stringify({ head: head.config() });
+    const ints = saveSafetensors({ 'head.weight': tensor([1, 4], new BigInt64Array(4)), 'head.bias': head.stateDict().bias! },
+      { format: 'recurrent-cells-model', version: '2', parts });
+    expect(() => loadModelSafetensors(ints, { head })).toThrow('model.tensors["head.weight"]: expected a float tensor (F32, F16, BF16 or F64), got dtype int64');
   });
 
   it('bad arguments to save', () => {
@@ -426,12 +431,12 @@ describe('buildModel with expect', () => {
     expect(() => buildModel(json, { expect: { opt: LSTM } })).toThrow('options.expect.opt: expected part "opt" saved as an LSTM, got an Adam');
     expect(() => buildModel(json, { expect: { custom: Linear } })).toThrow('options.expect.custom: expected part "custom" saved as a Linear, got a module');
     expect(() => buildModel(json, { expect: { opt: Adam as never } }))
-      .toThrow(new TypeError('options.expect.opt: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, got class Adam'));
+      .toThrow(new TypeError('options.expect.opt: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, Embedding, got class Adam'));
     class MyLSTM extends LSTM {}
     expect(() => buildModel(json, { expect: { rnn: MyLSTM } }))
-      .toThrow('options.expect.rnn: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, got class MyLSTM');
+      .toThrow('options.expect.rnn: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, Embedding, got class MyLSTM');
     expect(() => buildModel(json, { expect: { rnn: 'LSTM' as never } }))
-      .toThrow('options.expect.rnn: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, got string "LSTM"');
+      .toThrow('options.expect.rnn: expected one of the classes LSTMCell, GRUCell, LSTM, GRU, Linear, Embedding, got string "LSTM"');
     expect(() => buildModel(json, { expect: {} })).toThrow('options.expect: expected at least one part and its class, got none');
     expect(() => buildModel(json, { expect: { 'a.b': LSTM } })).toThrow('options.expect: expected part names of letters, digits, "_" and "-", got "a.b"');
     expect(() => buildModel(json, { expect: 3 as never })).toThrow('options.expect: expected an object, got 3');

@@ -9,9 +9,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  GRU, LSTM, loadSafetensors, loadSafetensorsMetadata, saveSafetensors, type LSTMState, type Tensor,
+  GRU, LSTM, loadSafetensorsMetadata, saveSafetensors, type LSTMState, type Tensor,
 } from '../../src/index.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';
+import { loadFloat32 } from '../helpers/safetensors.js';
 import { bitwiseEqual, randn } from '../helpers/cells.js';
 
 const LSTM_KEYS = ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0'];
@@ -68,7 +69,7 @@ function torchLstm(sd: Record<string, { data: ArrayLike<number> }>, x: Float32Ar
 
 describe('torch_small.safetensors: the nn.LSTM(3, 4) written by PyTorch', () => {
   it('holds the LSTM keys with PyTorch shapes among other tensors', () => {
-    const all = loadSafetensors(fileBytes());
+    const all = loadFloat32(fileBytes());
     expect(Object.keys(all).sort()).toEqual(Object.keys(golden.tensors).sort());
     for (const k of LSTM_KEYS) expect(all[k], k).toBeDefined();
     expect(all.weight_ih_l0!.shape).toEqual([16, 3]);
@@ -79,7 +80,7 @@ describe('torch_small.safetensors: the nn.LSTM(3, 4) written by PyTorch', () => 
   });
 
   it('LSTM.fromPyTorch on the picked keys: sizes from the shapes, stateDict() reproduces the file bit for bit', () => {
-    const all = loadSafetensors(fileBytes());
+    const all = loadFloat32(fileBytes());
     const rnn = LSTM.fromPyTorch(pick(all, LSTM_KEYS));
     expect([rnn.inputSize, rnn.hiddenSize, rnn.numLayers, rnn.bidirectional, rnn.bias]).toEqual([3, 4, 1, false, true]);
     const sd = rnn.stateDict();
@@ -93,12 +94,12 @@ describe('torch_small.safetensors: the nn.LSTM(3, 4) written by PyTorch', () => 
     // An LSTM is not converted: the cell holds PyTorch's numbers as they are.
     expect(bits(rnn.cells[0]!.params.weightHh)).toEqual(golden.tensors.weight_hh_l0!.f32_bits);
     // Saved again, the four tensors are what PyTorch wrote.
-    const again = loadSafetensors(saveSafetensors(sd));
+    const again = loadFloat32(saveSafetensors(sd));
     for (const k of LSTM_KEYS) expect(bits(again[k]!.data), k).toEqual(golden.tensors[k]!.f32_bits);
   });
 
   it('the loaded LSTM computes PyTorch\'s nn.LSTM equations (float64 reference, 1e-6)', () => {
-    const sd = loadSafetensors(fileBytes());
+    const sd = loadFloat32(fileBytes());
     const rnn = LSTM.fromPyTorch(pick(sd, LSTM_KEYS));
     const T = 6, B = 2;
     const x = randn(T * B * 3, 1);
@@ -111,7 +112,7 @@ describe('torch_small.safetensors: the nn.LSTM(3, 4) written by PyTorch', () => 
   });
 
   it('the whole file is not an LSTM state dict: the first foreign key is named', () => {
-    const all = loadSafetensors(fileBytes());
+    const all = loadFloat32(fileBytes());
     expect(() => LSTM.fromPyTorch(all)).toThrow(/^stateDict: unexpected key "(brain|double|empty|half|scalar)"; expected keys "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"$/);
     // The file's tensors, given as the JSON's bit patterns, load the same way.
     const fromJson: Record<string, { shape: number[]; data: Float32Array }> = {};
@@ -135,7 +136,7 @@ describe('saveSafetensors(rnn.stateDict()) → loadSafetensors → fromPyTorch',
     original.cells[0]!.params.biasIh![0] = -0;
     const sd = original.stateDict();
     const bytes = saveSafetensors(sd, { format: 'pt' });
-    const loaded = loadSafetensors(bytes);
+    const loaded = loadFloat32(bytes);
     expect(Object.keys(loaded).sort()).toEqual(Object.keys(sd).sort());
     for (const k of Object.keys(sd)) {
       expect(loaded[k]!.shape, k).toEqual(sd[k]!.shape);
@@ -167,9 +168,9 @@ describe('saveSafetensors(rnn.stateDict()) → loadSafetensors → fromPyTorch',
   });
 
   it('a state dict saved from one kind does not load as the other', () => {
-    const lstmFile = loadSafetensors(saveSafetensors(new LSTM({ inputSize: 3, hiddenSize: 4 }).stateDict()));
+    const lstmFile = loadFloat32(saveSafetensors(new LSTM({ inputSize: 3, hiddenSize: 4 }).stateDict()));
     expect(() => GRU.fromPyTorch(lstmFile)).toThrow('stateDict["weight_hh_l0"]: expected shape [3*H, H], got [16, 4]');
-    const gruFile = loadSafetensors(saveSafetensors(new GRU({ inputSize: 3, hiddenSize: 4 }).stateDict()));
+    const gruFile = loadFloat32(saveSafetensors(new GRU({ inputSize: 3, hiddenSize: 4, resetAfter: true }).stateDict()));
     expect(() => LSTM.fromPyTorch(gruFile)).toThrow('stateDict["weight_hh_l0"]: expected shape [4*H, H] (or [4*H, projSize] with a "weight_hr_l0"), got [12, 4]');
   });
 });

@@ -14,6 +14,7 @@ import {
   SafetensorsError,
 } from '../../src/io/safetensors.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';
+import { loadFloat32 } from '../helpers/safetensors.js';
 
 const enc = new TextEncoder();
 
@@ -71,7 +72,7 @@ describe('saveSafetensors / loadSafetensors round trip', () => {
       empty: tensor([2, 0, 3], []),
       zeroDim: tensor([0], []),
     };
-    const out = loadSafetensors(saveSafetensors(input));
+    const out = loadFloat32(saveSafetensors(input));
     expect(Object.keys(out).sort()).toEqual(Object.keys(input).sort());
     for (const [name, t] of Object.entries(input)) {
       expect(out[name]!.dtype).toBe('float32');
@@ -83,18 +84,18 @@ describe('saveSafetensors / loadSafetensors round trip', () => {
 
   it('saves from Float32Array views at any offset', () => {
     const big = Float32Array.from([9, 1, 2, 3, 9]);
-    const out = loadSafetensors(saveSafetensors({ w: { dtype: 'float32', shape: [3], data: big.subarray(1, 4) } }));
+    const out = loadFloat32(saveSafetensors({ w: { dtype: 'float32', shape: [3], data: big.subarray(1, 4) } }));
     expect(Array.from(out.w!.data)).toEqual([1, 2, 3]);
   });
 
   it('returns fresh arrays owned by the caller', () => {
     const bytes = saveSafetensors({ a: tensor([2], [1, 2]), b: tensor([2], [3, 4]) });
     const before = bytes.slice();
-    const first = loadSafetensors(bytes);
+    const first = loadFloat32(bytes);
     first.a!.data[0] = 100;
     first.a!.shape.push(7);
     expect(bytes).toEqual(before);
-    const second = loadSafetensors(bytes);
+    const second = loadFloat32(bytes);
     expect(Array.from(second.a!.data)).toEqual([1, 2]);
     expect(second.a!.shape).toEqual([2]);
     expect(second.a!.data.buffer).not.toBe(second.b!.data.buffer);
@@ -107,12 +108,12 @@ describe('saveSafetensors / loadSafetensors round trip', () => {
     expect(loadSafetensorsMetadata(bytes)).toEqual(metadata);
     expect(loadSafetensorsMetadata(saveSafetensors({ w: tensor([1], [1]) }))).toEqual({});
     expect(loadSafetensorsMetadata(saveSafetensors({}))).toEqual({});
-    expect(loadSafetensors(saveSafetensors({}, { a: 'b' }))).toEqual({});
+    expect(loadFloat32(saveSafetensors({}, { a: 'b' }))).toEqual({});
   });
 
   it('keeps a tensor named "__proto__" as an own key', () => {
     const input: Record<string, Tensor> = { ['__proto__']: tensor([1], [5]) };
-    const out = loadSafetensors(saveSafetensors(input));
+    const out = loadFloat32(saveSafetensors(input));
     expect(Object.keys(out)).toEqual(['__proto__']);
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     expect(Array.from(out['__proto__']!.data)).toEqual([5]);
@@ -157,7 +158,7 @@ describe('loadSafetensors decoding', () => {
   it('reads F16 exactly: normals, subnormals, ±0, ±inf, NaN', () => {
     const halves = [0x3c00, 0xc000, 0x7bff, 0x0400, 0x03ff, 0x0001, 0x0000, 0x8000, 0x3555, 0x7c00, 0xfc00, 0x7e00];
     const want = [1, -2, 65504, 2 ** -14, 1023 * 2 ** -24, 2 ** -24, 0, -0, 0.333251953125, Infinity, -Infinity, NaN];
-    const out = loadSafetensors(file({ h: entry('F16', [3, 4], 0, 24) }, u16le(halves)));
+    const out = loadFloat32(file({ h: entry('F16', [3, 4], 0, 24) }, u16le(halves)));
     expect(out.h!.shape).toEqual([3, 4]);
     expect(Array.from(out.h!.data)).toEqual(want);
     expect(Object.is(out.h!.data[7], -0)).toBe(true);
@@ -166,7 +167,7 @@ describe('loadSafetensors decoding', () => {
 
   it('reads every one of the 65536 F16 bit patterns like the formula (-1)^s · 2^(e-15) · 1.m', () => {
     const all = Array.from({ length: 65536 }, (_, i) => i);
-    const out = loadSafetensors(file({ h: entry('F16', [65536], 0, 131072) }, u16le(all))).h!.data;
+    const out = loadFloat32(file({ h: entry('F16', [65536], 0, 131072) }, u16le(all))).h!.data;
     for (const h of all) {
       const sign = h & 0x8000 ? -1 : 1;
       const e = (h >> 10) & 0x1f;
@@ -177,14 +178,14 @@ describe('loadSafetensors decoding', () => {
   });
 
   it('reads BF16 as the upper half of a float32', () => {
-    const out = loadSafetensors(file({ b: entry('BF16', [6], 0, 12) }, u16le([0x3f80, 0x4049, 0xc2f7, 0x0001, 0xff80, 0x7fc1])));
+    const out = loadFloat32(file({ b: entry('BF16', [6], 0, 12) }, u16le([0x3f80, 0x4049, 0xc2f7, 0x0001, 0xff80, 0x7fc1])));
     expect(Array.from(out.b!.data).slice(0, 5)).toEqual([1, 3.140625, -123.5, 2 ** -133, -Infinity]);
     expect(bitsOf(out.b!.data)[5]).toBe(0x7fc10000);
   });
 
   it('reads F64 rounded to the nearest float32', () => {
     const values = [0.1, 1e300, -0, 2 ** -150, 1 + 2 ** -24, 1 + 3 * 2 ** -24, 1e-45, -1e-40];
-    const out = loadSafetensors(file({ d: entry('F64', [2, 4], 0, 64) }, f64le(values)));
+    const out = loadFloat32(file({ d: entry('F64', [2, 4], 0, 64) }, f64le(values)));
     const want = [Math.fround(0.1), Infinity, -0, 0, 1, 1 + 2 ** -22, 2 ** -149, Math.fround(-1e-40)];
     expect(Array.from(out.d!.data)).toEqual(want);
     expect(Object.is(out.d!.data[2], -0)).toBe(true);
@@ -201,7 +202,7 @@ describe('loadSafetensors decoding', () => {
     const json = JSON.stringify(header);
     const bytes = file(json.length % 2 === 0 ? `${json} ` : json, [...u16le([0x3c00]), ...f32, ...f64le([2.5])]);
     expect((8 + headerOf(bytes).length) % 2).toBe(1);
-    const out = loadSafetensors(bytes);
+    const out = loadFloat32(bytes);
     expect(Array.from(out.h!.data)).toEqual([1]);
     expect(Array.from(out.f!.data)).toEqual([1.25, -3]);
     expect(Array.from(out.d!.data)).toEqual([2.5]);
@@ -213,16 +214,16 @@ describe('loadSafetensors decoding', () => {
     host.set(saved, 3);
     const view = host.subarray(3, 3 + saved.length);
     expect(view.byteOffset).toBe(3);
-    expect(Array.from(loadSafetensors(view).w!.data)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(loadFloat32(view).w!.data)).toEqual([1, 2, 3, 4]);
     expect(loadSafetensorsMetadata(view)).toEqual({ k: 'v' });
 
     const buf = Buffer.concat([Buffer.alloc(1), Buffer.from(saved)]).subarray(1);
-    expect(Array.from(loadSafetensors(buf).w!.data)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(loadFloat32(buf).w!.data)).toEqual([1, 2, 3, 4]);
   });
 
   it('reads tensors stored out of name order, with a zero-size tensor between others', () => {
     const data = [...Array.from(new Uint8Array(Float32Array.from([7, 8]).buffer))];
-    const out = loadSafetensors(file({ z: entry('F32', [1], 0, 4), e: entry('F32', [0, 2], 4, 4), a: entry('F32', [1], 4, 8) }, data));
+    const out = loadFloat32(file({ z: entry('F32', [1], 0, 4), e: entry('F32', [0, 2], 4, 4), a: entry('F32', [1], 4, 8) }, data));
     expect(Array.from(out.z!.data)).toEqual([7]);
     expect(Array.from(out.a!.data)).toEqual([8]);
     expect(out.e!.shape).toEqual([0, 2]);
@@ -269,8 +270,10 @@ describe('loadSafetensors errors', () => {
   });
 
   it('rejects an unknown or mistyped dtype, naming the supported ones', () => {
-    expect(load(file({ w: entry('I64', [1], 0, 8) }, new Array(8).fill(0)))).toThrow(/tensor "w".dtype: expected one of the supported dtypes F32, F16, BF16, F64, got "I64"/);
-    expect(load(file({ w: entry('Q4', [1], 0, 4) }, four))).toThrow(/tensor "w".dtype: expected one of .*F32, F16, BF16, F64, got "Q4"/);
+    expect(load(file({ w: entry('F8_E8M0', [1], 0, 1) }, [0]))).toThrow(
+      'tensor "w".dtype: expected one of the supported dtypes F32, F16, BF16, F64, F8_E4M3, F8_E5M2, I64, U64, I32, U32, I16, U16, I8, U8, BOOL, got "F8_E8M0"');
+    expect(load(file({ w: entry('Q4', [1], 0, 4) }, four))).toThrow(/tensor "w".dtype: expected one of .*F32, F16, BF16, F64, .*BOOL, got "Q4"/);
+    expect(load(file({ w: entry('__proto__', [1], 0, 4) }, four))).toThrow(/got "__proto__"/);
     expect(load(file({ w: { dtype: 5, shape: [1], data_offsets: [0, 4] } }, four))).toThrow(/tensor "w".dtype: .* got 5/);
     expect(load(file({ w: entry('float32', [1], 0, 4) }, four))).toThrow(/got "float32"/);
   });
@@ -355,10 +358,14 @@ describe('saveSafetensors argument checks', () => {
     expect(save({ __metadata__: tensor([1], [1]) })).toThrow(/tensors\["__metadata__"\]: expected a tensor name, got the reserved key "__metadata__"/);
   });
 
-  it('rejects entries that are not float32 Tensors', () => {
+  it('rejects entries that are not tensors, or whose data is not their dtype\'s array', () => {
     expect(save({ w: 3 })).toThrow(/tensors\["w"\]: expected a Tensor \{dtype, shape, data\}, got 3/);
-    expect(save({ w: { dtype: 'float64', shape: [1], data: new Float32Array(1) } })).toThrow(/tensors\["w"\].dtype: expected "float32", got string "float64"/);
-    expect(save({ w: { dtype: 'float32', shape: [2, 3], data: new Float64Array(6) } })).toThrow(/tensors\["w"\].data: expected a Float32Array, got Float64Array\(6\)/);
+    expect(save({ w: { dtype: 'float64', shape: [1], data: new Float32Array(1) } })).toThrow('tensors["w"].data: expected a Float64Array (dtype "float64"), got Float32Array(1)');
+    expect(save({ w: { dtype: 'float32', shape: [2, 3], data: new Float64Array(6) } })).toThrow(/tensors\["w"\].data: expected a Float32Array \(dtype "float32"\), got Float64Array\(6\)/);
+    expect(save({ w: { dtype: 'f32', shape: [1], data: new Float32Array(1) } })).toThrow(/tensors\["w"\].dtype: expected one of "float32", "float64", .*"bool", got string "f32"/);
+    expect(save({ w: { dtype: 'int64', shape: [1], data: new Int32Array(1) } })).toThrow('tensors["w"].data: expected a BigInt64Array (dtype "int64"), got Int32Array(1)');
+    expect(save({ w: { dtype: 'bool', shape: [2], data: Uint8Array.of(1, 2) } })).toThrow('tensors["w"].data[1]: expected 0 or 1 (dtype "bool"), got 2');
+    expect(save({ w: { dtype: 'uint8', shape: [1], data: new Uint8ClampedArray(1) } })).toThrow(/expected a Uint8Array/);
     expect(save({ w: { dtype: 'float32', shape: [2], data: [1, 2] } })).toThrow(TypeError);
   });
 
@@ -396,7 +403,7 @@ describe('golden file of PyTorch tensors (test/fixtures/make_safetensors.py)', (
   });
 
   it('loads every tensor bit-exactly: shapes and float32 bit patterns', () => {
-    const out = loadSafetensors(bytes);
+    const out = loadFloat32(bytes);
     expect(Object.keys(out).sort()).toEqual(Object.keys(golden.tensors).sort());
     for (const [name, g] of Object.entries(golden.tensors)) {
       expect(out[name]!.shape, name).toEqual(g.shape);
@@ -413,8 +420,8 @@ describe('golden file of PyTorch tensors (test/fixtures/make_safetensors.py)', (
   });
 
   it('re-saves the loaded tensors (as F32) and reads them back bit-exact', () => {
-    const out = loadSafetensors(bytes);
-    const again = loadSafetensors(saveSafetensors(out, golden.metadata));
+    const out = loadFloat32(bytes);
+    const again = loadFloat32(saveSafetensors(out, golden.metadata));
     for (const name of Object.keys(out)) expect(bitsOf(again[name]!.data)).toEqual(bitsOf(out[name]!.data));
   });
 });

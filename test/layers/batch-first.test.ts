@@ -136,7 +136,7 @@ describe('batchFirst through TruncatedBPTT and StreamingRunner', () => {
     expect(() => new SequenceRunner(cell, { batchFirst: 'yes' as never })).toThrow('batchFirst: expected a boolean, got string "yes"');
     expect(() => new SequenceRunner(cell, null as never)).toThrow('SequenceRunner options: expected an object, got null');
     expect(() => new LSTM({ inputSize: I, hiddenSize: H, batchFirst: null as never })).toThrow('batchFirst: expected a boolean, got null');
-    expect(() => GRU.fromPyTorch(new GRU({ inputSize: I, hiddenSize: H }).stateDict(), { batchFirst: 0 as never }))
+    expect(() => GRU.fromPyTorch(new GRU({ inputSize: I, hiddenSize: H, resetAfter: true }).stateDict(), { batchFirst: 0 as never }))
       .toThrow('batchFirst: expected a boolean, got 0');
   });
 });

@@ -203,7 +203,9 @@ describe('dropout in the configuration', () => {
     const rnn = new GRU({ inputSize: I, hiddenSize: H, numLayers: 2, dropout: 0.25, seed: 2 });
     expect(rnn.config().dropout).toBe(0.25);
     expect(GRU.fromConfig(rnn.config()).dropout).toBe(0.25);
-    expect(GRU.fromPyTorch(rnn.stateDict(), { dropout: 0.25 }).dropout).toBe(0.25);
+    // fromPyTorch reads nn.GRU's keys: those of the resetAfter form (the default form's end in _reset_before).
+    const torchForm = new GRU({ inputSize: I, hiddenSize: H, numLayers: 2, seed: 2, resetAfter: true });
+    expect(GRU.fromPyTorch(torchForm.stateDict(), { dropout: 0.25 }).dropout).toBe(0.25);
     const built = buildModel(saveModel({ rnn }), { expect: { rnn: GRU } }).rnn;
     expect(built.dropout).toBe(0.25);
     expect(built.training).toBe(true);   // the mode is not saved: a new module trains, as in PyTorch

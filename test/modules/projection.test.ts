@@ -201,7 +201,7 @@ describe('projSize and PyTorch, configurations and files', () => {
     expect(() => new GRU({ inputSize: I, hiddenSize: H, projSize: 2 } as never))
       .toThrow('projSize: expected 0 or omitted (only an LSTM has a projection, PyTorch\'s proj_size; a GRU has none), got 2');
     expect(() => new GRUCell({ inputSize: I, hiddenSize: H, projSize: 2 } as never)).toThrow('projSize: expected 0 or omitted');
-    const sd: Record<string, unknown> = { ...new GRU({ inputSize: I, hiddenSize: H }).stateDict(), weight_hr_l0: { shape: [2, H], data: new Float32Array(2 * H) } };
+    const sd: Record<string, unknown> = { ...new GRU({ inputSize: I, hiddenSize: H, resetAfter: true }).stateDict(), weight_hr_l0: { shape: [2, H], data: new Float32Array(2 * H) } };
     expect(() => GRU.fromPyTorch(sd as never))
       .toThrow('stateDict["weight_hr_l0"]: unexpected key: only an LSTM has a projection (proj_size), a GRU has none');
     const lsd: Record<string, unknown> = { ...new LSTM({ inputSize: I, hiddenSize: H, projSize: P }).stateDict() };

@@ -200,9 +200,10 @@ describe.each(KINDS)('%s stack equals hand-composed SequenceRunners (bitwise)', 
         expect(c.params.weightIh.length).toBe(c.gateCount * H * want);
       });
       const sd = rnn.stateDict();
-      expect(sd.weight_ih_l0!.shape).toEqual([rnn.cells[0]!.gateCount * H, I]);
-      expect(sd.weight_ih_l1!.shape).toEqual([rnn.cells[0]!.gateCount * H, D * H]);
-      expect(sd.weight_ih_l2!.shape).toEqual([rnn.cells[0]!.gateCount * H, D * H]);
+      const tag = kind === 'gru' ? '_reset_before' : '';   // see cells/pytorch.ts RESET_BEFORE_TAG
+      expect(sd[`weight_ih_l0${tag}`]!.shape).toEqual([rnn.cells[0]!.gateCount * H, I]);
+      expect(sd[`weight_ih_l1${tag}`]!.shape).toEqual([rnn.cells[0]!.gateCount * H, D * H]);
+      expect(sd[`weight_ih_l2${tag}`]!.shape).toEqual([rnn.cells[0]!.gateCount * H, D * H]);
 
       // Compose by hand: each layer's directions run on the previous layer's concatenated outputs.
       const x = randn(T * B * I, 21);
