@@ -129,6 +129,10 @@ describe('peephole LSTM stack', () => {
     expect(sd.weight_peephole_l1!.data).toEqual(rnn.cells[1]!.params.weightPeephole);
     const back = LSTM.fromPyTorch(sd);
     expect(back.peephole).toBe(true);
+    const prefixed = Object.fromEntries(Object.entries(sd).map(([k, v]) => [`rnn.${k}`, v]));
+    const under = LSTM.fromPyTorch(prefixed, { prefix: 'rnn.' });
+    expect(under.peephole).toBe(true);
+    expect(under.cells[1]!.params.weightPeephole).toEqual(rnn.cells[1]!.params.weightPeephole);
     const twin = new LSTM({ inputSize: 2, hiddenSize: 3, numLayers: 2, peephole: true, seed: 99 });
     loadModel(saveModel({ rnn }), { rnn: twin });
     expect(twin.cells[1]!.params.weightPeephole).toEqual(rnn.cells[1]!.params.weightPeephole);
