@@ -12,7 +12,8 @@
  */
 import { gemmNN } from '../kernels/gemm.js';
 import { Random } from '../core/random.js';
-import { checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
+import { checkFloat32Length, checkObject, checkOptionalBoolean, describe, overlaps, ownValue, snapshot } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 import { CellTape } from './tape.js';
 import { gemmW } from './weights.js';
 import { paramList, PARAM_NAMES, type CellParams } from './params.js';
@@ -55,6 +56,9 @@ export interface CellBackward<S extends CellState> {
   dState: S;
 }
 
+/** One-step tapes made by `forward` and not yet consumed: a hand-made or spent tape is not among them. */
+const LIVE_STEPS = new WeakSet<CellTape>();
+
 /** Base of LSTMCell and GRUCell. */
 export abstract class RecurrentCell<S extends CellState> {
   /** Input size I. */
@@ -87,17 +91,22 @@ export abstract class RecurrentCell<S extends CellState> {
    * @param peepholeRows rows of weightPeephole [rows, H]: 3 for a peephole LSTM, else 0 (none).
    */
   protected constructor(options: CellOptions, gateCount: number, who: string, peepholeRows = 0) {
-    checkObject(`${who} options`, options);
-    this.inputSize = checkPositiveInt('inputSize', options.inputSize);
-    this.hiddenSize = checkPositiveInt('hiddenSize', options.hiddenSize);
-    this.bias = checkOptionalBoolean('bias', options.bias, true);
+    // Read once: the values checked are the values used.
+    const o = snapshot(`${who} options`, options, ['inputSize', 'hiddenSize', 'bias', 'seed', 'projSize']);
+    this.inputSize = checkSize('inputSize', o.inputSize);
+    this.hiddenSize = checkSize('hiddenSize', o.hiddenSize);
+    this.bias = checkOptionalBoolean('bias', o.bias, true);
     this.gateCount = gateCount;
     this.hasCellState = gateCount === 4;
-    this.projSize = checkProjSize((options as { projSize?: unknown }).projSize, this.hiddenSize, this.hasCellState);
+    this.projSize = checkProjSize(o.projSize, this.hiddenSize, this.hasCellState);
     this.outputSize = this.projSize > 0 ? this.projSize : this.hiddenSize;
-    this.stateShape = new StateShape(this.hasCellState, this.hiddenSize, 1, '', this.projSize);
-    const rng = new Random(options.seed ?? 0);
     const GH = gateCount * this.hiddenSize, P = this.outputSize;
+    // Parameters and gradients: 2 · (G·H·(I + P + 2) + P·H + rows·H) float32 values (P·H: the
+    // projection, rows·H: peephole weights, when there are any), checked before any is allocated.
+    checkFloat32Bytes(`${who} parameters and gradients`,
+      2 * (GH * (this.inputSize + P + 2) + (this.projSize > 0 ? P * this.hiddenSize : 0) + peepholeRows * this.hiddenSize));
+    this.stateShape = new StateShape(this.hasCellState, this.hiddenSize, 1, '', this.projSize);
+    const rng = new Random((o.seed === undefined ? 0 : o.seed) as number);
     const make = (): CellParams => {
       const weightIh = new Float32Array(GH * this.inputSize), weightHh = new Float32Array(GH * P);
       const hr = this.projSize > 0 ? { weightHr: new Float32Array(P * this.hiddenSize) } : {};
@@ -179,7 +188,7 @@ export abstract class RecurrentCell<S extends CellState> {
 
   /** A zero state for `batch` rows: {h [batch, P], c [batch, H]} (LSTM) or {h [batch, H]} (GRU). */
   initialState(batch: number): S {
-    return this.stateShape.zeros(checkPositiveInt('batch', batch));
+    return this.stateShape.zeros(checkSize('batch', batch));
   }
 
   /**
@@ -195,8 +204,9 @@ export abstract class RecurrentCell<S extends CellState> {
    * @returns the next state (`out` when given)
    */
   step(x: Float32Array, state: S, batch: number, out?: S): S {
-    checkPositiveInt('batch', batch);
+    checkSize('batch', batch);
     const dst = out === undefined ? null : this.stateShape.read('out', out, batch);
+    if (dst !== null && dst.c.length > 0 && overlaps(dst.h, dst.c)) throw new RangeError('out.c: expected memory apart from out.h, got an overlap');
     let tape = this.stepTape;
     if (tape === null || tape.batch !== batch) tape = this.stepTape = this.createTape(1, batch, false);
     this.forwardOne(tape, x, state);
@@ -214,10 +224,11 @@ export abstract class RecurrentCell<S extends CellState> {
    * @param state the current state: h [batch, P] (P = outputSize), c [batch, H]
    */
   forward(x: Float32Array, state: S, batch: number): CellForward<S> {
-    checkPositiveInt('batch', batch);
+    checkSize('batch', batch);
     const tape = this.createTape(1, batch, false);
     this.forwardOne(tape, x, state);
     tape.ready = true;
+    LIVE_STEPS.add(tape);
     const n = batch * this.outputSize, nc = this.stateShape.cellLength(batch);
     return { state: this.stateShape.wrap(tape.h.slice(n, 2 * n), tape.c.slice(nc, 2 * nc)), tape };
   }
@@ -230,11 +241,12 @@ export abstract class RecurrentCell<S extends CellState> {
    *   a missing member counts as zero
    */
   backward(step: CellForward<S>, dState: Partial<S>): CellBackward<S> {
-    const tape = checkObject('step', step).tape;
+    const tape = ownValue(checkObject('step', step), 'tape');   // read once
     if (!(tape instanceof CellTape) || tape.owner !== this || tape.steps !== 1) {
       throw new TypeError(`step: expected the result of this cell's forward(), got ${describe(tape)}`);
     }
     if (!tape.ready) throw new Error('backward: this step was already consumed by an earlier backward; call forward again');
+    if (!LIVE_STEPS.has(tape)) throw new TypeError(`step: expected the result of this cell's forward(), got a tape made otherwise`);
     const B = tape.batch, n = B * this.outputSize, nc = this.stateShape.cellLength(B);
     const d = this.stateShape.readPartial('dState', dState, B);
     // Step 0 reads the gradient with respect to h_1 from block 1 and leaves dh_0 in block 0.
@@ -243,6 +255,7 @@ export abstract class RecurrentCell<S extends CellState> {
     if (d.c) dcNext.set(d.c); else dcNext.fill(0);
     this.backwardStep(tape, 0);
     tape.ready = false;
+    LIVE_STEPS.delete(tape);
     this.accumulateParamGrads(tape);
     const dx = new Float32Array(B * this.inputSize);
     this.inputGrads(dx, tape);

@@ -15,9 +15,11 @@
 import { gemmNN, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
-import { checkConfig, checkOptionalBoolean } from '../core/validate.js';
+import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
 import { inferCellSizes } from './pytorch.js';
-import { addPrefix, prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type TensorInput } from '../core/tensor-input.js';
+import {
+  addPrefix, prefixedName, readPrefix, selectPrefix, snapshotTensorDict, type LoadStateDictOptions, type TensorInput,
+} from '../core/tensor-input.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
 import type { GRUState } from './state.js';
 import type { CellTape } from './tape.js';
@@ -55,7 +57,7 @@ export class GRUCell extends RecurrentCell<GRUState> {
 
   constructor(options: GRUCellOptions) {
     super(options, 3, 'GRUCell');
-    this.resetAfter = checkOptionalBoolean('resetAfter', options.resetAfter, false);
+    this.resetAfter = checkOptionalBoolean('resetAfter', snapshot('GRUCell options', options, ['resetAfter']).resetAfter, false);
   }
 
   /** The cell's configuration, a new plain object: `GRUCell.fromConfig` builds a cell like it. */
@@ -68,8 +70,7 @@ export class GRUCell extends RecurrentCell<GRUState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: GRUCellConfig): GRUCell {
-    checkConfig(config, GRUCell.kind, ['inputSize', 'hiddenSize', 'bias', 'resetAfter']);
-    const { inputSize, hiddenSize, bias, resetAfter } = config;
+    const { inputSize, hiddenSize, bias, resetAfter } = checkConfig(config, GRUCell.kind, ['inputSize', 'hiddenSize', 'bias', 'resetAfter']) as unknown as typeof config;
     return new GRUCell({ inputSize, hiddenSize, bias, resetAfter });
   }
 
@@ -82,9 +83,10 @@ export class GRUCell extends RecurrentCell<GRUState> {
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): GRUCell {
     const prefix = readPrefix('GRUCell.fromPyTorch options', options);
-    const sd = selectPrefix('stateDict', stateDict, prefix);
+    // Keys and values read once: what is checked is what is loaded.
+    const sd = snapshotTensorDict(prefixedName('stateDict', prefix), selectPrefix('stateDict', stateDict, prefix));
     const cell = new GRUCell({ ...inferCellSizes(prefixedName('stateDict', prefix), sd, 3, ''), resetAfter: true });
-    cell.loadStateDict(addPrefix(sd, prefix) as Record<string, TensorInput>, { prefix });   // the keys read once, above
+    cell.loadStateDict(addPrefix(sd, prefix), { prefix });
     return cell;
   }
 

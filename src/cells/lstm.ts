@@ -21,14 +21,16 @@
  */
 import { gemmNN, gemmTN } from '../kernels/gemm.js';
 import { addColumnSums } from '../kernels/rows.js';
-import { checkConfig, checkOptionalBoolean } from '../core/validate.js';
+import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
 import type { LSTMState } from './state.js';
 import type { CellTape } from './tape.js';
 import { gemmW } from './weights.js';
 import { inferCellSizes } from './pytorch.js';
-import { addPrefix, prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type TensorInput } from '../core/tensor-input.js';
+import {
+  addPrefix, prefixedName, readPrefix, selectPrefix, snapshotTensorDict, type LoadStateDictOptions, type TensorInput,
+} from '../core/tensor-input.js';
 
 /** Options of `new LSTMCell(...)`. */
 export interface LSTMCellOptions extends CellOptions {
@@ -49,10 +51,12 @@ export interface LSTMCellOptions extends CellOptions {
 /** An LSTMCell's configuration: what `config()` returns and a saved model stores. */
 export interface LSTMCellConfig { kind: 'LSTMCell'; inputSize: number; hiddenSize: number; bias: boolean; projSize: number; peephole: boolean }
 
-/** @internal Rows of weightPeephole for these options (checked): 3 with peephole, else 0. */
-export function peepholeRows(options: { peephole?: unknown } | null | undefined): number {
-  const v = options === null || typeof options !== 'object' ? undefined : options.peephole;
-  return checkOptionalBoolean('peephole', v, false) ? 3 : 0;
+/**
+ * @internal Rows of weightPeephole for these options (their own `peephole`, read once and
+ * checked): 3 with peephole, else 0. `who` names the options in a message.
+ */
+export function peepholeRows(options: unknown, who = 'LSTMCell'): number {
+  return checkOptionalBoolean('peephole', snapshot(`${who} options`, options, ['peephole']).peephole, false) ? 3 : 0;
 }
 
 /**
@@ -92,8 +96,7 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: LSTMCellConfig): LSTMCell {
-    checkConfig(config, LSTMCell.kind, ['inputSize', 'hiddenSize', 'bias']);
-    const { inputSize, hiddenSize, bias, projSize, peephole } = config;
+    const { inputSize, hiddenSize, bias, projSize, peephole } = checkConfig(config, LSTMCell.kind, ['inputSize', 'hiddenSize', 'bias'], ['projSize', 'peephole']) as unknown as typeof config;
     return new LSTMCell({ inputSize, hiddenSize, bias, projSize, peephole });
   }
 
@@ -108,9 +111,10 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): LSTMCell {
     const prefix = readPrefix('LSTMCell.fromPyTorch options', options);
-    const sd = selectPrefix('stateDict', stateDict, prefix);
+    // Keys and values read once: what is checked is what is loaded.
+    const sd = snapshotTensorDict(prefixedName('stateDict', prefix), selectPrefix('stateDict', stateDict, prefix));
     const cell = new LSTMCell({ ...inferCellSizes(prefixedName('stateDict', prefix), sd, 4, ''), peephole: sd.weight_peephole !== undefined });
-    cell.loadStateDict(addPrefix(sd, prefix) as Record<string, TensorInput>, { prefix });   // the keys read once, above
+    cell.loadStateDict(addPrefix(sd, prefix), { prefix });
     return cell;
   }
 

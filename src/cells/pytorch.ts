@@ -11,6 +11,7 @@ import type { Tensor } from '../core/tensor.js';
 import {
   formatShape, prefixedName, readTensorDict, readTensorInput, selectPrefix, type TensorInput,
 } from '../core/tensor-input.js';
+import { ownValue } from '../core/validate.js';
 
 /** The four parameter names and their PyTorch stems. */
 const NAMES = [
@@ -148,7 +149,7 @@ export function inferCellSizes(
 ): { inputSize: number; hiddenSize: number; bias: boolean; projSize: number } {
   const ih = readTensorInput(`${what}["weight_ih${suffix}"]`, required(what, dict, `weight_ih${suffix}`));
   const hh = readTensorInput(`${what}["weight_hh${suffix}"]`, required(what, dict, `weight_hh${suffix}`));
-  const hrKey = `weight_hr${suffix}`, hrValue = dict[hrKey];
+  const hrKey = `weight_hr${suffix}`, hrValue = ownValue(dict, hrKey);   // own keys only, read once
   let H: number, P = 0;
   if (hrValue !== undefined) {
     if (gateCount !== 4) {
@@ -191,11 +192,12 @@ export function inferCellSizes(
       throw new RangeError(`${what}["weight_ih${suffix}"]: expected a non-zero multiple of ${GH} elements, got ${ih.data.length}`);
     }
   }
-  const bias = dict[`bias_ih${suffix}`] !== undefined || dict[`bias_hh${suffix}`] !== undefined;
+  const bias = ownValue(dict, `bias_ih${suffix}`) !== undefined || ownValue(dict, `bias_hh${suffix}`) !== undefined;
   return { inputSize: I, hiddenSize: H, bias, projSize: P };
 }
 
 function required(what: string, dict: Record<string, unknown>, key: string): unknown {
-  if (dict[key] === undefined) throw new RangeError(`${what}: missing key "${key}"`);
-  return dict[key];
+  const v = ownValue(dict, key);   // own keys only, read once
+  if (v === undefined) throw new RangeError(`${what}: missing key "${key}"`);
+  return v;
 }

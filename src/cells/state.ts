@@ -5,7 +5,8 @@
  * features of h: the LSTM's projSize when it has one, else H (PyTorch's proj_size). Making,
  * reading (checking) and slicing states goes through here.
  */
-import { checkFloat32Length, checkObject } from '../core/validate.js';
+import { checkFloat32Length, snapshot } from '../core/validate.js';
+import { checkFloat32Bytes } from '../core/limits.js';
 
 /** LSTM state: h and c, each [R, B, H]. */
 export interface LSTMState {
@@ -73,6 +74,7 @@ export class StateShape {
 
   /** A zero state: {h [R, B, P], c [R, B, H]} or {h}. */
   zeros<S extends CellState>(batch: number): S {
+    checkFloat32Bytes(`batch (a state of ${batch} rows)`, this.length(batch) + this.cellLength(batch));
     return this.wrap(new Float32Array(this.length(batch)), new Float32Array(this.cellLength(batch)));
   }
 
@@ -86,7 +88,7 @@ export class StateShape {
    * the arrays (not copied), so nothing is read from the object again.
    */
   read(name: string, v: unknown, batch: number): StateArrays {
-    const st = checkObject(name, v);
+    const st = snapshot(name, v, this.hasCellState ? ['h', 'c'] : ['h']);   // own keys, read once
     const h = checkFloat32Length(`${name}.h`, st.h, this.length(batch), this.lengthName);
     const c = this.hasCellState ? checkFloat32Length(`${name}.c`, st.c, this.cellLength(batch), this.cellLengthName) : EMPTY;
     return { h, c };
@@ -96,7 +98,7 @@ export class StateShape {
    * Reads upstream gradients once: each member optional (missing means zero), else as `read`.
    */
   readPartial(name: string, v: unknown, batch: number): { h: Float32Array | null; c: Float32Array | null } {
-    const st = checkObject(name, v);
+    const st = snapshot(name, v, this.hasCellState ? ['h', 'c'] : ['h']);   // own keys, read once
     const h = st.h === undefined ? null : checkFloat32Length(`${name}.h`, st.h, this.length(batch), this.lengthName);
     const c = !this.hasCellState || st.c === undefined ? null
       : checkFloat32Length(`${name}.c`, st.c, this.cellLength(batch), this.cellLengthName);

@@ -20,6 +20,7 @@
  */
 import type { CellParams } from './params.js';
 import { ForwardWeights } from './weights.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** What a tape is cut to: the cell's sizes and parameters. */
 export interface TapeSpec {
@@ -99,7 +100,8 @@ export class CellTape {
     /** Whether the forward products read transposed copies of the weights (see weights.ts). */
     transposedWeights: boolean,
   ) {
-    const T = steps, B = batch, I = spec.inputSize, H = spec.hiddenSize, GH = spec.gateCount * H, P = spec.outputSize;
+    const T = checkSize('steps', steps), B = checkSize('batch', batch);
+    const I = spec.inputSize, H = spec.hiddenSize, GH = spec.gateCount * H, P = spec.outputSize;
     const C = spec.hasCellState ? 1 : 0, R = spec.params.weightHr === undefined ? 0 : 1;
     this.owner = spec;
     this.inputSize = I;
@@ -109,7 +111,10 @@ export class CellTape {
     const sizes = [
       T * B * I, T * B * GH, (T + 1) * B * P, C * (T + 1) * B * H, T * B * H, B * H, GH, 2 * B * P, C * 2 * B * H, B * H, R * T * B * H,
     ];
-    const buf = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    // The tape and the transposed weight copies, checked before anything is allocated.
+    checkFloat32Bytes(`steps*batch (a tape of ${T} steps of ${B} rows)`, total + (transposedWeights ? GH * (I + P) + R * P * H : 0));
+    const buf = new Float32Array(total);
     let off = 0, k = 0;
     const take = (): Float32Array => buf.subarray(off, (off += sizes[k++]!));
     this.x = take();

@@ -5,7 +5,8 @@
  * the caller copies anything, so a failed load changes nothing.
  */
 import type { AnyTensor, Tensor } from './tensor.js';
-import { checkObject, describe } from './validate.js';
+import { checkObject, describe, hasOwn, isArray, ownValue, snapshot, typedArrayKind, typedLength } from './validate.js';
+import { checkFloat32Bytes, MAX_KEYS } from './limits.js';
 
 /** Nested number arrays, e.g. `[[1, 2], [3, 4]]` for shape [2, 2] (PyTorch's `tolist()`). */
 export type NestedNumbers = number[] | NestedNumbers[];
@@ -47,34 +48,35 @@ export function makeTensor(shape: number[], data: Float32Array): Tensor {
 
 /** Reads one TensorInput; throws (naming `name`) on anything else or on a non-number element. */
 export function readTensorInput(name: string, v: unknown): ReadTensor {
-  if (v instanceof Float32Array) return { shape: null, data: v };
-  if (Array.isArray(v)) {
-    if (v.length > 0 && Array.isArray(v[0])) {
+  if (typedArrayKind(v) === 'Float32Array') return { shape: null, data: v as Float32Array };
+  if (isArray(v)) {
+    if (v.length > 0 && isArray(v[0])) {
       const shape = nestedShape(name, v);
+      checkFloat32Bytes(`${name} (shape ${formatShape(shape)})`, shapeSize(shape));
       const data = new Float32Array(shapeSize(shape));
       flattenInto(name, v, shape, 0, data, 0);
       return { shape, data };
     }
     return { shape: null, data: numbersToFloat32(name, v) };
   }
-  if (typeof v === 'object' && v !== null && 'shape' in v && 'data' in v) {
-    const { shape, data, dtype } = v as { shape: unknown; data: unknown; dtype?: unknown };
+  if (typeof v === 'object' && v !== null && hasOwn(v, 'shape') && hasOwn(v, 'data')) {
+    // Read once: a getter runs once, and the values checked are the values used.
+    const dtype = ownValue(v, 'dtype');
     if (dtype !== undefined && dtype !== 'float32') {
       throw new TypeError(`${name}: expected a float32 tensor (parameters are float32), got dtype ${
         typeof dtype === 'string' ? JSON.stringify(dtype) : describe(dtype)}`);
     }
-    if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
-      throw new TypeError(`${name}.shape: expected an array of non-negative integers, got ${describe(shape)}`);
-    }
+    const shape = readShape(`${name}.shape`, ownValue(v, 'shape'));
+    const data = ownValue(v, 'data');
     let arr: Float32Array;
-    if (data instanceof Float32Array) arr = data;
-    else if (Array.isArray(data)) arr = numbersToFloat32(`${name}.data`, data);
+    if (typedArrayKind(data) === 'Float32Array') arr = data as Float32Array;
+    else if (isArray(data)) arr = numbersToFloat32(`${name}.data`, data);
     else throw new TypeError(`${name}.data: expected a Float32Array or number[], got ${describe(data)}`);
-    const n = shapeSize(shape);
-    if (arr.length !== n) {
-      throw new RangeError(`${name}.data: expected ${n} elements for shape ${formatShape(shape)}, got ${arr.length}`);
+    const n = shapeSize(shape), len = typedLength(arr);
+    if (len !== n) {
+      throw new RangeError(`${name}.data: expected ${n} elements for shape ${formatShape(shape)}, got ${len}`);
     }
-    return { shape: shape.slice(), data: arr };
+    return { shape, data: arr };
   }
   throw new TypeError(`${name}: expected a Tensor, Float32Array or number array, got ${describe(v)}`);
 }
@@ -90,18 +92,21 @@ export function readTensorDict(
 ): Record<string, Float32Array> {
   const d = checkObject(what, dict);
   const expectedKeys = Object.keys(expected);
-  for (const key of Object.keys(d)) {
-    if (!Object.prototype.hasOwnProperty.call(expected, key)) {
+  const keys = Object.keys(d);
+  if (keys.length > MAX_KEYS) throw new RangeError(`${what}: expected at most ${MAX_KEYS} keys, got ${keys.length}`);
+  for (const key of keys) {
+    if (!hasOwn(expected, key)) {
       throw new RangeError(`${what}: unexpected key "${key}"; expected keys ${expectedKeys.map((k) => `"${k}"`).join(', ') || '(none)'}`);
     }
   }
   const out: Record<string, Float32Array> = {};
   for (const key of expectedKeys) {
     const shape = expected[key]!;
-    if (d[key] === undefined) {
+    const value = ownValue(d, key);   // read once, own keys only
+    if (value === undefined) {
       throw new RangeError(`${what}: missing key "${key}" (expected shape ${formatShape(shape)})`);
     }
-    const t = readTensorInput(`${what}["${key}"]`, d[key]);
+    const t = readTensorInput(`${what}["${key}"]`, value);
     if (t.shape !== null) {
       if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
         throw new RangeError(`${what}["${key}"]: expected shape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
@@ -116,12 +121,71 @@ export function readTensorDict(
   return out;
 }
 
+/**
+ * Reads a user's dict of TensorInputs once: every own key (at most MAX_KEYS), each value read
+ * once with readTensorInput (a tensor of another dtype: its fields read once, kept as they are).
+ * The result (a Tensor, or the Float32Array of a flat input) is what the caller checks and
+ * loads, so a getter or a Proxy cannot answer differently later.
+ */
+export function snapshotTensorDict(what: string, dict: unknown): Record<string, TensorInput> {
+  const d = checkObject(what, dict);
+  const keys = Object.keys(d);
+  if (keys.length > MAX_KEYS) throw new RangeError(`${what}: expected at most ${MAX_KEYS} keys, got ${keys.length}`);
+  const out: Record<string, TensorInput> = {};
+  for (const key of keys) {
+    const name = `${what}["${key}"]`, raw = ownValue(d, key);
+    let v: unknown;
+    if (typeof raw === 'object' && raw !== null && !ArrayBuffer.isView(raw) && !isArray(raw)) {
+      // A tensor object: its fields read once. One of another dtype is kept as read (a loader
+      // names its dtype only if it needs that key; a file may hold int64 tokens beside the weights).
+      const o = snapshot(name, raw, ['dtype', 'shape', 'data']);
+      const fields = Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
+      if (o.dtype !== undefined && o.dtype !== 'float32') v = fields;
+      else {
+        const t = readTensorInput(name, fields);
+        v = t.shape === null ? t.data : makeTensor(t.shape, t.data);
+      }
+    } else {
+      const t = readTensorInput(name, raw);
+      v = t.shape === null ? t.data : makeTensor(t.shape, t.data);
+    }
+    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
 function numbersToFloat32(name: string, v: unknown[]): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (typeof x !== 'number') throw new TypeError(`${name}[${i}]: expected a number, got ${describe(x)}`);
-    out[i] = x;
+  const n = v.length;
+  checkFloat32Bytes(name, n);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = checkFloat32Value(`${name}[${i}]`, v[i]);
+  return out;
+}
+
+/**
+ * A number that float32 holds without overflow: finite numbers beyond ±FLT_MAX (which would
+ * round to ±Infinity, e.g. 1e40) are refused; ±Infinity and NaN given as numbers are kept.
+ */
+export function checkFloat32Value(name: string, x: unknown): number {
+  if (typeof x !== 'number') throw new TypeError(`${name}: expected a number, got ${describe(x)}`);
+  if (Number.isFinite(x) && !Number.isFinite(Math.fround(x))) {
+    throw new RangeError(`${name}: expected a number within float32 range (|x| <= 3.4028234663852886e38), got ${x}`);
+  }
+  return x;
+}
+
+/** A shape: an array of safe non-negative integers, copied (read once). */
+function readShape(name: string, v: unknown): number[] {
+  if (!isArray(v)) throw new TypeError(`${name}: expected an array of non-negative integers, got ${describe(v)}`);
+  const n = v.length;
+  if (n > 64) throw new RangeError(`${name}: expected at most 64 dimensions, got ${n}`);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const d: unknown = v[i];
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw new TypeError(`${name}: expected an array of non-negative integers, got ${describe(d)} at [${i}]`);
+    }
+    out.push(d);
   }
   return out;
 }
@@ -129,7 +193,8 @@ function numbersToFloat32(name: string, v: unknown[]): Float32Array {
 function nestedShape(name: string, v: unknown): number[] {
   const shape: number[] = [];
   let cur: unknown = v;
-  while (Array.isArray(cur)) {
+  while (isArray(cur)) {
+    if (shape.length === 64) throw new RangeError(`${name}: expected at most 64 nested dimensions, got more`);
     shape.push(cur.length);
     if (cur.length === 0) break;
     cur = cur[0];
@@ -144,11 +209,10 @@ function flattenInto(
   name: string, v: unknown, shape: number[], dim: number, out: Float32Array, off: number,
 ): number {
   if (dim === shape.length) {
-    if (typeof v !== 'number') throw new TypeError(`${name}: expected a number, got ${describe(v)}`);
-    out[off] = v;
+    out[off] = checkFloat32Value(name, v);
     return off + 1;
   }
-  if (!Array.isArray(v) || v.length !== shape[dim]) {
+  if (!isArray(v) || v.length !== shape[dim]) {
     throw new RangeError(`${name}: expected an array of ${shape[dim]} (nested arrays must not be ragged), got ${describe(v)}`);
   }
   for (let i = 0; i < v.length; i++) off = flattenInto(`${name}[${i}]`, v[i], shape, dim + 1, out, off);
@@ -178,8 +242,7 @@ export interface LoadStateDictOptions {
 /** The `prefix` of a StateDictOptions/LoadStateDictOptions bag (undefined bag: ''). */
 export function readPrefix(what: string, options: unknown): string {
   if (options === undefined) return '';
-  const o = checkObject(what, options);
-  const p = o.prefix;
+  const p = snapshot(what, options, ['prefix']).prefix;   // own keys, read once
   if (p === undefined) return '';
   if (typeof p !== 'string') throw new TypeError(`${what}.prefix: expected a string, got ${describe(p)}`);
   return p;
@@ -187,14 +250,16 @@ export function readPrefix(what: string, options: unknown): string {
 
 /**
  * The own keys of `dict` that start with `prefix`, the prefix removed, in a new null-prototype
- * object (values not read or copied). Every other key is left alone. With prefix '' this is a
+ * object (each value read once, not copied). Every other key is left alone. With prefix '' this is a
  * shallow copy of the own keys.
  */
 export function selectPrefix(what: string, dict: unknown, prefix: string): Record<string, unknown> {
   const d = checkObject(what, dict);
   const out: Record<string, unknown> = Object.create(null);
-  for (const key of Object.keys(d)) {
-    if (key.startsWith(prefix)) out[key.slice(prefix.length)] = d[key];
+  const keys = Object.keys(d);
+  if (keys.length > MAX_KEYS) throw new RangeError(`${what}: expected at most ${MAX_KEYS} keys, got ${keys.length}`);
+  for (const key of keys) {
+    if (key.startsWith(prefix)) out[key.slice(prefix.length)] = ownValue(d, key);   // each value read once
   }
   return out;
 }
@@ -220,11 +285,12 @@ export function addPrefix<T>(dict: Record<string, T>, prefix: string): Record<st
  * `what`, the key and `dims` (e.g. `[outFeatures, inFeatures]`) when it is missing, flat or not 2-d.
  */
 export function read2dShape(what: string, dict: Record<string, unknown>, key: string, dims: string): [number, number] {
-  if (dict[key] === undefined) throw new RangeError(`${what}: missing key "${key}" (expected shape ${dims})`);
-  const t = readTensorInput(`${what}["${key}"]`, dict[key]);
+  const value = ownValue(dict, key);   // own keys only, read once
+  if (value === undefined) throw new RangeError(`${what}: missing key "${key}" (expected shape ${dims})`);
+  const t = readTensorInput(`${what}["${key}"]`, value);
   if (t.shape === null || t.shape.length !== 2) {
     throw new RangeError(`${what}["${key}"]: expected a tensor with shape ${dims} (a Tensor or nested arrays), got ${
-      t.shape === null ? `flat ${describe(dict[key])}` : `shape ${formatShape(t.shape)}`}`);
+      t.shape === null ? `flat ${describe(value)}` : `shape ${formatShape(t.shape)}`}`);
   }
   return [t.shape[0]!, t.shape[1]!];
 }

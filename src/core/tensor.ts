@@ -4,6 +4,7 @@
  * shape.reduce(×) elements. Build one with `tensor(shape, data)` (an object literal kept in a
  * variable first types its dtype as string; `tensor` or `satisfies Tensor` keeps 'float32').
  */
+import { isArray, typedArrayKind, typedLength } from './validate.js';
 export interface Tensor {
   dtype: 'float32';
   shape: number[];
@@ -75,16 +76,18 @@ const CLASSES: readonly (readonly [Dtype, new (n: number) => ArrayBufferView])[]
 export function tensor<A extends DtypeArrays[Dtype]>(shape: readonly number[], data: A): TypedTensor<DtypeOf<A>>;
 export function tensor(shape: readonly number[], data: Uint8Array, dtype: 'bool'): TypedTensor<'bool'>;
 export function tensor(shape: readonly number[], data: unknown, dtype?: 'bool'): TypedTensor {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+  if (!isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
     throw new TypeError(`shape: expected an array of non-negative integers, got ${shape === null ? 'null' : typeof shape}`);
   }
-  const entry = CLASSES.find(([, cls]) => data instanceof cls);
+  // By brand (a Proxy of a typed array is none), never running a getter of data.
+  const kind = typedArrayKind(data);
+  const entry = CLASSES.find(([, cls]) => kind === cls.name);
   if (entry === undefined) {
     throw new TypeError(`data: expected a Float32Array, Float64Array, BigInt64Array, BigUint64Array, Int32Array, ` +
       `Uint32Array, Int16Array, Uint16Array, Int8Array or Uint8Array, got ${data === null ? 'null' : typeof data}`);
   }
-  const a = data as Uint8Array, n = shape.reduce((x, y) => x * y, 1);
-  if (a.length !== n) throw new RangeError(`data: expected ${n} elements (shape [${shape.join(', ')}]), got ${a.length}`);
+  const a = data as Uint8Array, n = (shape as number[]).reduce((x, y) => x * y, 1), len = typedLength(a);
+  if (len !== n) throw new RangeError(`data: expected ${n} elements (shape [${shape.join(', ')}]), got ${len}`);
   if (dtype !== undefined) {
     if (dtype !== 'bool' || entry[0] !== 'uint8') {
       throw new TypeError(`dtype: expected 'bool' with a Uint8Array (or no dtype), got ${String(dtype)} with ${entry[0]} data`);

@@ -21,7 +21,8 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { shapeSize } from '../core/tensor-input.js';
-import { checkObject, describe } from '../core/validate.js';
+import { checkObject, describe, isArray, ownValue, snapshot, typedArrayKind } from '../core/validate.js';
+import { checkFloat32Bytes, currentMaxBytes, MAX_KEYS } from '../core/limits.js';
 import { checkPartName, parseConfig, storedConfig, type PartConfig } from './registry.js';
 import { loadSafetensors, loadSafetensorsMetadata, saveSafetensors } from './safetensors.js';
 import { RESET_BEFORE_TAG } from '../cells/pytorch.js';
@@ -93,25 +94,33 @@ export function decodeModelJSON(saved: unknown): SavedModel {
       throw new SyntaxError(`model: expected JSON text of a saved model, got ${describe(saved)} (${(err as Error).message})`);
     }
   }
-  const m = checkObject('model', root);
+  // Read once, own keys only: a ModelJSON object's getters run once, its prototype is ignored.
+  const m = snapshot('model', root, ['format', 'version', 'parts', 'tensors']);
   const version = checkHeader(m.format, m.version, false);
   const parts = parseConfigs('model.parts', m.parts);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   const t = checkObject('model.tensors', m.tensors);
-  for (const [key, value] of Object.entries(t)) {
+  const keys = Object.keys(t);
+  if (keys.length > MAX_KEYS) throw new RangeError(`model.tensors: expected at most ${MAX_KEYS} tensors, got ${keys.length}`);
+  let elements = 0;
+  for (const key of keys) {
     const where = `model.tensors["${key}"]`;
     checkTensorKey(key, parts);
-    const o = checkObject(where, value);
-    if (!isShape(o.shape)) throw new TypeError(`${where}.shape: expected an array of non-negative integers, got ${describe(o.shape)}`);
-    tensors.set(key, { shape: o.shape.slice(), data: decodeFloats(`${where}.data`, o.data, shapeSize(o.shape)) });
+    const o = snapshot(where, ownValue(t, key), ['shape', 'data']);
+    const shape = o.shape;
+    if (!isShape(shape)) throw new TypeError(`${where}.shape: expected an array of non-negative integers, got ${describe(shape)}`);
+    const n = shapeSize(shape);
+    elements += n;
+    checkFloat32Bytes('model.tensors (all of them, decoded)', elements);
+    tensors.set(key, { shape: shape.slice(), data: decodeFloats(`${where}.data`, o.data, n) });
   }
   return { parts, tensors: version === 1 ? renameVersion1(parts, tensors) : tensors };
 }
 
 /** Reads the bytes of a safetensors file written by encodeModelSafetensors, checking everything. */
 export function decodeModelSafetensors(bytes: unknown): SavedModel {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes: expected a Uint8Array, got ${describe(bytes)}`);
-  const meta = loadSafetensorsMetadata(bytes);
+  if (typedArrayKind(bytes) !== 'Uint8Array') throw new TypeError(`bytes: expected a Uint8Array, got ${describe(bytes)}`);
+  const meta = loadSafetensorsMetadata(bytes as Uint8Array);
   const what = 'safetensors __metadata__';
   const version = checkHeader(meta.format, meta.version, true, what);
   let configs: unknown;
@@ -122,7 +131,7 @@ export function decodeModelSafetensors(bytes: unknown): SavedModel {
   }
   const parts = parseConfigs(`${what}.parts`, configs);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [key, t] of Object.entries(loadSafetensors(bytes))) {
+  for (const [key, t] of Object.entries(loadSafetensors(bytes as Uint8Array, { maxBytes: currentMaxBytes() }))) {
     checkTensorKey(key, parts);
     if (t.dtype !== 'float32') {
       throw new RangeError(`model.tensors["${key}"]: expected a float tensor (F32, F16, BF16 or F64), got dtype ${t.dtype}`);
@@ -165,9 +174,11 @@ function renameVersion1(
 function parseConfigs(where: string, v: unknown): Map<string, PartConfig> {
   const o = checkObject(where, v);
   const out = new Map<string, PartConfig>();
-  for (const [name, c] of Object.entries(o)) {
+  const names = Object.keys(o);
+  if (names.length > MAX_KEYS) throw new RangeError(`${where}: expected at most ${MAX_KEYS} parts, got ${names.length}`);
+  for (const name of names) {
     checkPartName(where, name);
-    out.set(name, parseConfig(`${where}.${name}`, c));
+    out.set(name, parseConfig(`${where}.${name}`, ownValue(o, name)));
   }
   if (out.size === 0) throw new RangeError(`${where}: expected at least one part, got none`);
   return out;
@@ -198,13 +209,20 @@ const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infini
 
 /** The inverse of encodeFloats; checks every element and the count. */
 function decodeFloats(where: string, v: unknown, n: number): Float32Array {
-  if (!Array.isArray(v)) throw new TypeError(`${where}: expected an array of numbers, got ${describe(v)}`);
-  if (v.length !== n) throw new RangeError(`${where}: expected ${n} values (the shape's), got ${v.length}`);
+  if (!isArray(v)) throw new TypeError(`${where}: expected an array of numbers, got ${describe(v)}`);
+  const len = v.length;
+  if (len !== n) throw new RangeError(`${where}: expected ${n} values (the shape's), got ${len}`);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const x: unknown = v[i];
-    if (typeof x === 'number') out[i] = x;
-    else if (typeof x === 'string' && Object.prototype.hasOwnProperty.call(SPECIAL, x)) out[i] = SPECIAL[x]!;
+    if (typeof x === 'number') {
+      // Finite and within float32's range: 1e40 would load as Infinity, which only the literal
+      // strings may stand for.
+      if (!Number.isFinite(x) || !Number.isFinite(Math.fround(x))) {
+        throw new RangeError(`${where}[${i}]: expected a number within float32 range (|x| <= 3.4028234663852886e38) or one of "NaN", "Infinity", "-Infinity", "-0", got ${x}`);
+      }
+      out[i] = x;
+    } else if (typeof x === 'string' && Object.prototype.hasOwnProperty.call(SPECIAL, x)) out[i] = SPECIAL[x]!;
     else throw new TypeError(`${where}[${i}]: expected a number or one of "NaN", "Infinity", "-Infinity", "-0", got ${describe(x)}`);
   }
   return out;
@@ -214,7 +232,7 @@ function decodeFloats(where: string, v: unknown, n: number): Float32Array {
 
 /** Whether v is an array of safe non-negative integers. */
 export function isShape(v: unknown): v is number[] {
-  return Array.isArray(v) && v.every((d) => Number.isSafeInteger(d) && d >= 0);
+  return isArray(v) && v.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
 }
 
 /** Sets an own enumerable property (safe for any key, `__proto__` included). */

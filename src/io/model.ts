@@ -26,7 +26,8 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { formatShape, shapeSize } from '../core/tensor-input.js';
-import { checkObject, describe } from '../core/validate.js';
+import { checkObject, describe, hasOwn, isRevoked, ownValue, snapshot, typedArrayKind, typedLength } from '../core/validate.js';
+import { checkFloat32Bytes, readMaxBytes, withMaxBytes } from '../core/limits.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import {
   decodeModelJSON, decodeModelSafetensors, define, encodeModelJSON, encodeModelSafetensors, isShape, RESERVED_METADATA,
@@ -63,6 +64,12 @@ export interface LoadModelOptions {
    * ignoring the other saved ones (e.g. the weights without the optimizer, for inference).
    */
   partial?: boolean;
+  /**
+   * The most bytes the file may imply (the tensors it decodes to, and any tape or module built
+   * meanwhile); default DEFAULT_MAX_BYTES = 1 GiB. Past it, a RangeError (or a SafetensorsError
+   * for a safetensors file) is thrown before the memory is allocated.
+   */
+  maxBytes?: number;
 }
 
 /** buildModel's `expect` option: part names, each with the class it must have been saved as. */
@@ -81,6 +88,11 @@ export interface BuildModelOptions<E extends ExpectedParts = ExpectedParts> {
    * classes is built, typed as BuiltModule.
    */
   expect?: E;
+  /**
+   * The most bytes the file may imply: its decoded tensors, and the parameters and gradients of
+   * the modules its configurations declare (checked before any is built); default 1 GiB.
+   */
+  maxBytes?: number;
 }
 
 // ---------------------------------------------------------------- public functions
@@ -103,8 +115,8 @@ export function saveModel(parts: Record<string, Savable>, options: SaveModelOpti
  * @param parts the parts to load into, by the names they were saved under
  */
 export function loadModel(saved: ModelJSON | string, parts: Record<string, Savable>, options: LoadModelOptions = {}): void {
-  const partial = checkLoadOptions(options);
-  loadParts(decodeModelJSON(saved), parts, partial);
+  const { partial, maxBytes } = checkLoadOptions(options);
+  withMaxBytes(maxBytes, () => loadParts(decodeModelJSON(saved), parts, partial));
 }
 
 /**
@@ -126,8 +138,8 @@ export function saveModelSafetensors(parts: Record<string, Savable>, options: Sa
  * @param bytes the file's bytes (any Uint8Array view, e.g. a Node Buffer)
  */
 export function loadModelSafetensors(bytes: Uint8Array, parts: Record<string, Savable>, options: LoadModelOptions = {}): void {
-  const partial = checkLoadOptions(options);
-  loadParts(decodeModelSafetensors(bytes), parts, partial);
+  const { partial, maxBytes } = checkLoadOptions(options);
+  withMaxBytes(maxBytes, () => loadParts(decodeModelSafetensors(bytes), parts, partial));
 }
 
 /**
@@ -147,7 +159,7 @@ export function loadModelSafetensors(bytes: Uint8Array, parts: Record<string, Sa
  *   (from saveModelSafetensors)
  * @param options `expect`: the parts to build and their classes, e.g. `{ rnn: LSTM, head: Linear }`
  */
-export function buildModel<E extends ExpectedParts>(saved: ModelJSON | string | Uint8Array, options: { expect: E }): BuiltModel<E>;
+export function buildModel<E extends ExpectedParts>(saved: ModelJSON | string | Uint8Array, options: { expect: E; maxBytes?: number }): BuiltModel<E>;
 /**
  * Rebuilds every module part of a saved model whose class is the library's (LSTMCell, GRUCell,
  * LSTM, GRU, Linear, Embedding) from its configuration, and loads its weights. Optimizers and modules of
@@ -157,16 +169,18 @@ export function buildModel<E extends ExpectedParts>(saved: ModelJSON | string | 
  *   (from saveModelSafetensors)
  * @returns the rebuilt modules by part name, e.g. `{ rnn: LSTM, head: Linear }`, typed BuiltModule
  */
-export function buildModel(saved: ModelJSON | string | Uint8Array, options?: { expect?: undefined }): Record<string, BuiltModule>;
+export function buildModel(saved: ModelJSON | string | Uint8Array, options?: { expect?: undefined; maxBytes?: number }): Record<string, BuiltModule>;
 export function buildModel(saved: ModelJSON | string | Uint8Array, options: BuildModelOptions = {}): Record<string, BuiltModule> {
-  const expected = checkBuildOptions(options);
-  const model = saved instanceof Uint8Array ? decodeModelSafetensors(saved) : decodeModelJSON(saved);
-  const built: Record<string, BuiltModule> = {};
+  const { expected, maxBytes } = checkBuildOptions(options);
+  return withMaxBytes(maxBytes, () => buildParts(saved, expected));
+}
+
+/** buildModel under its byte bound: checks every configuration against the file, then builds. */
+function buildParts(saved: unknown, expected: Map<string, PartConfig['kind']> | null): Record<string, BuiltModule> {
+  const model = typedArrayKind(saved) === 'Uint8Array' ? decodeModelSafetensors(saved) : decodeModelJSON(saved);
+  const chosen: [string, PartConfig][] = [];
   if (expected === null) {
-    for (const [name, config] of model.parts) {
-      const build = entryOfKind(config.kind).build;
-      if (build !== null) define(built, name, build(config));
-    }
+    for (const [name, config] of model.parts) if (entryOfKind(config.kind).build !== null) chosen.push([name, config]);
   } else {
     const list = [...model.parts.keys()].map((n) => `"${n}"`).join(', ');
     for (const [name, kind] of expected) {
@@ -177,9 +191,31 @@ export function buildModel(saved: ModelJSON | string | Uint8Array, options: Buil
       if (config.kind !== kind) {
         throw new RangeError(`options.expect.${name}: expected part "${name}" saved as ${article(kind)}, got ${article(config.kind)}`);
       }
-      define(built, name, entryOfKind(kind).build!(config));
+      chosen.push([name, config]);
     }
   }
+  // Every declared configuration against the file's tensors, and the bytes the modules would
+  // take, before the first module is built.
+  let elements = 0;
+  for (const [name, config] of chosen) {
+    const shapes = entryOfKind(config.kind).shapes!(config);
+    for (const [key, shape] of Object.entries(shapes)) {
+      const full = `${name}.${key}`, t = model.tensors.get(full);
+      if (t === undefined) throw new RangeError(`model.tensors: missing key "${full}" (expected shape ${formatShape(shape)} by the configuration of "${name}")`);
+      if (!sameShape(t.shape, shape)) {
+        throw new RangeError(`model.tensors["${full}"]: expected shape ${formatShape(shape)} (the configuration of "${name}"), got ${formatShape(t.shape)}`);
+      }
+      elements += 2 * shapeSize(shape);   // parameters and gradients
+    }
+    for (const key of model.tensors.keys()) {
+      if (key.startsWith(`${name}.`) && !hasOwn(shapes, key.slice(name.length + 1))) {
+        throw new RangeError(`model.tensors: unexpected key "${key}" (${name} has no such tensor)`);
+      }
+    }
+  }
+  checkFloat32Bytes('model.parts (the parameters and gradients of the modules declared)', elements);
+  const built: Record<string, BuiltModule> = {};
+  for (const [name, config] of chosen) define(built, name, entryOfKind(config.kind).build!(config));
   loadParts(model, built, true);
   return built;
 }
@@ -218,7 +254,7 @@ function savedModelOf(views: PartView[]): SavedModel {
 function inspectPart(name: string, part: unknown): PartView {
   checkPartName('parts', name);
   const where = `parts.${name}`;
-  if (typeof part !== 'object' || part === null
+  if (typeof part !== 'object' || part === null || isRevoked(part)
     || typeof (part as Savable).stateDict !== 'function' || typeof (part as Savable).loadStateDict !== 'function') {
     throw new TypeError(`${where}: expected a module or optimizer with stateDict() and loadStateDict(), got ${describe(part)}`);
   }
@@ -254,13 +290,17 @@ function inspectPart(name: string, part: unknown): PartView {
 /** A part's state-dict tensors, checked to be Tensors (shape and matching Float32Array data). */
 function checkTensorRecord(where: string, v: unknown): Record<string, Tensor> {
   const rec = checkObject(where, v);
-  for (const [key, t] of Object.entries(rec)) {
-    const o = checkObject(`${where}["${key}"]`, t);
-    if (!isShape(o.shape) || !(o.data instanceof Float32Array) || o.data.length !== shapeSize(o.shape)) {
-      throw new TypeError(`${where}["${key}"]: expected a Tensor {dtype, shape, data: Float32Array}, got ${describe(t)}`);
+  const out: Record<string, Tensor> = {};
+  for (const key of Object.keys(rec)) {
+    // Read once, data by brand (a Proxy of a Float32Array is not one).
+    const o = snapshot(`${where}["${key}"]`, ownValue(rec, key), ['shape', 'data']);
+    if (!isShape(o.shape) || typedArrayKind(o.data) !== 'Float32Array' || typedLength(o.data as Float32Array) !== shapeSize(o.shape)) {
+      throw new TypeError(`${where}["${key}"]: expected a Tensor {dtype, shape, data: Float32Array}, got ${describe(o.data)} of shape ${
+        isShape(o.shape) ? formatShape(o.shape) : describe(o.shape)}`);
     }
+    define(out, key, { dtype: 'float32', shape: o.shape.slice(), data: o.data as Float32Array });
   }
-  return rec as Record<string, Tensor>;
+  return out;
 }
 
 // ---------------------------------------------------------------- loading
@@ -283,8 +323,12 @@ function loadParts(model: SavedModel, parts: unknown, partial: boolean): void {
       }
     }
   }
-  const views = names.map((name) => inspectPart(name, p[name]));
-  for (const v of views) checkConfigMatch(`parts.${v.name}`, v.config, model.parts.get(v.name)!);
+  const views = names.map((name) => inspectPart(name, ownValue(p, name)));
+  for (const v of views) {
+    const saved = model.parts.get(v.name)!;
+    checkConfigMatch(`parts.${v.name}`, v.config, saved);
+    entryOfKind(saved.kind).checkRestored(`model.parts.${v.name}`, saved);
+  }
 
   // Tensors: for every part loaded, exactly its keys, each of its shape.
   const byName = new Map(views.map((v) => [v.name, v]));
@@ -310,14 +354,22 @@ function loadParts(model: SavedModel, parts: unknown, partial: boolean): void {
     data.set(v, own);
   }
 
+  // Everything is checked; should a part still throw (a custom part's own check), every part
+  // touched, that one included, is put back.
   const done: PartView[] = [];
   try {
     for (const v of views) {
-      v.load(data.get(v)!, model.parts.get(v.name)!);
       done.push(v);
+      v.load(data.get(v)!, model.parts.get(v.name)!);
     }
   } catch (err) {
-    for (const v of done.reverse()) v.restore();
+    for (const v of done.reverse()) {
+      try {
+        v.restore();
+      } catch {
+        // A custom part that refuses its own state again: the others are still put back.
+      }
+    }
     throw err;
   }
 }
@@ -325,7 +377,7 @@ function loadParts(model: SavedModel, parts: unknown, partial: boolean): void {
 // ---------------------------------------------------------------- options
 
 function checkSaveOptions(options: unknown): Record<string, string> | null {
-  const o = checkObject('options', options);
+  const o = snapshot('options', options, ['metadata']);   // own keys, read once
   if (o.metadata === undefined) return null;
   const m = checkObject('options.metadata', o.metadata);
   for (const [k, v] of Object.entries(m)) {
@@ -337,18 +389,19 @@ function checkSaveOptions(options: unknown): Record<string, string> | null {
   return m as Record<string, string>;
 }
 
-function checkLoadOptions(options: unknown): boolean {
-  const o = checkObject('options', options);
+function checkLoadOptions(options: unknown): { partial: boolean; maxBytes: number } {
+  const o = snapshot('options', options, ['partial', 'maxBytes']);
   if (o.partial !== undefined && typeof o.partial !== 'boolean') {
     throw new TypeError(`options.partial: expected a boolean, got ${describe(o.partial)}`);
   }
-  return o.partial === true;
+  return { partial: o.partial === true, maxBytes: readMaxBytes('options.maxBytes', o.maxBytes) };
 }
 
 /** The expected parts and their kinds, or null without `expect`. */
-function checkBuildOptions(options: unknown): Map<string, PartConfig['kind']> | null {
-  const o = checkObject('options', options);
-  if (o.expect === undefined) return null;
+function checkBuildOptions(options: unknown): { expected: Map<string, PartConfig['kind']> | null; maxBytes: number } {
+  const o = snapshot('options', options, ['expect', 'maxBytes']);
+  const maxBytes = readMaxBytes('options.maxBytes', o.maxBytes);
+  if (o.expect === undefined) return { expected: null, maxBytes };
   const e = checkObject('options.expect', o.expect);
   const out = new Map<string, PartConfig['kind']>();
   for (const [name, cls] of Object.entries(e)) {
@@ -356,7 +409,7 @@ function checkBuildOptions(options: unknown): Map<string, PartConfig['kind']> | 
     out.set(name, buildableEntry(`options.expect.${name}`, cls).kind);
   }
   if (out.size === 0) throw new RangeError('options.expect: expected at least one part and its class, got none');
-  return out;
+  return { expected: out, maxBytes };
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -22,7 +22,9 @@ import { SGD, type SGDConfig } from '../optim/sgd.js';
 import type { Optimizer, OptimizerState, OptimizerStateInput } from '../optim/optimizer.js';
 import type { Tensor } from '../core/tensor.js';
 import type { TensorInput } from '../core/tensor-input.js';
-import { checkObject, describe } from '../core/validate.js';
+import { checkObject, describe, ownValue } from '../core/validate.js';
+import { MAX_LAYERS, MAX_SIZE } from '../core/limits.js';
+import { cellShapes, RESET_BEFORE_TAG, type CellLayout } from '../cells/pytorch.js';
 
 export type { LSTMCellConfig, GRUCellConfig, LSTMConfig, GRUConfig, LinearConfig, EmbeddingConfig, SGDConfig, AdamConfig };
 
@@ -102,6 +104,13 @@ export interface KindEntry {
   /** Builds a module from a checked configuration; null when the kind cannot be built from it. */
   readonly build: ((config: PartConfig) => BuiltModule) | null;
   /**
+   * The state-dict keys and shapes a checked configuration implies (buildable kinds), so that a
+   * file's tensors are checked against its configuration before anything is built; null else.
+   */
+  readonly shapes: ((config: PartConfig) => Record<string, number[]>) | null;
+  /** Throws unless the restored fields of a checked configuration are valid values (lr ≥ 0). */
+  checkRestored(where: string, config: PartConfig): void;
+  /**
    * Puts a checked configuration's restored fields other than `step` (which loadStateDict
    * restores) into a live part of this kind: an optimizer's lr. Does nothing for other kinds.
    */
@@ -119,15 +128,37 @@ interface ModuleClass<C extends { kind: string }, M extends BuiltModule & { conf
 type OptimizerConfigOf<O extends Optimizer & { config(): { kind: string; lr: number; step: number } }> = ReturnType<O['config']>;
 
 function moduleKind<C extends { kind: string }, M extends BuiltModule & { config(): C }>(
-  cls: ModuleClass<C, M>, fields: Schema<C>, defaults: Partial<Omit<C, 'kind'>> = {},
+  cls: ModuleClass<C, M>, fields: Schema<C>, shapes: (config: C) => Record<string, number[]>,
+  defaults: Partial<Omit<C, 'kind'>> = {},
 ): KindEntry {
   return {
     kind: cls.kind as PartKind, cls, role: 'module', fields: fields as Record<string, FieldType>, restored: [],
     defaults: defaults as Record<string, boolean | number>,
     read: (part) => (part as M).config(),
     build: (config) => cls.fromConfig(config as unknown as C),
+    shapes: (config) => shapes(config as unknown as C),
+    checkRestored: () => {},
     applyRestored: () => {},
   };
+}
+
+/** The PyTorch shapes of a cell (gateCount G) or a stack of them, from a checked configuration. */
+function recurrentShapes(
+  G: number, c: { inputSize: number; hiddenSize: number; bias: boolean; numLayers?: number; bidirectional?: boolean; projSize?: number; peephole?: boolean },
+): Record<string, number[]> {
+  const L = c.numLayers ?? 0, D = c.bidirectional === true ? 2 : 1, out: Record<string, number[]> = {};
+  const projSize = c.projSize ?? 0, P = projSize > 0 ? projSize : c.hiddenSize;   // layer k > 0 reads D·P features
+  // A GRU of the reset-before form stores its keys tagged (see cells/pytorch.ts).
+  const keyTag = (c as { resetAfter?: boolean }).resetAfter === false ? RESET_BEFORE_TAG : '';
+  const cell = (inputSize: number): CellLayout => ({
+    inputSize, hiddenSize: c.hiddenSize, gateCount: G, bias: c.bias, projSize, negatedRows: null, keyTag,
+    peephole: c.peephole === true,
+  });
+  if (c.numLayers === undefined) return cellShapes(cell(c.inputSize), '');
+  for (let l = 0; l < L; l++) {
+    for (let d = 0; d < D; d++) Object.assign(out, cellShapes(cell(l === 0 ? c.inputSize : D * P), `_l${l}${d === 1 ? '_reverse' : ''}`));
+  }
+  return out;
 }
 
 function optimizerKind<O extends Optimizer & { config(): { kind: string; lr: number; step: number } }>(
@@ -137,6 +168,11 @@ function optimizerKind<O extends Optimizer & { config(): { kind: string; lr: num
     kind: cls.kind as PartKind, cls, role: 'optimizer', fields: fields as Record<string, FieldType>, restored: ['lr', 'step'], defaults: {},
     read: (part) => (part as O).config(),
     build: null,
+    shapes: null,
+    checkRestored: (where, config) => {
+      const lr = (config as unknown as { lr: number }).lr;
+      if (!(lr >= 0)) throw new RangeError(`${where}.lr: expected a finite number >= 0, got ${describe(lr)}`);
+    },
     applyRestored: (part, config) => { (part as O).lr = (config as unknown as OptimizerConfigOf<O>).lr; },
   };
 }
@@ -153,23 +189,26 @@ const LSTM_DEFAULTS = { ...PROJ_DEFAULTS, peephole: false } as const;
 /** A part of another class whose stateDict() is a record of tensors. */
 const CUSTOM_MODULE: KindEntry = {
   kind: 'module', cls: null, role: 'module', fields: {}, restored: [], defaults: {},
-  read: () => ({ kind: 'module' }), build: null, applyRestored: () => {},
+  read: () => ({ kind: 'module' }), build: null, shapes: null, checkRestored: () => {}, applyRestored: () => {},
 };
 
 /** A part of another class whose stateDict() is `{ step, tensors }`. */
 const CUSTOM_OPTIMIZER: KindEntry = {
   kind: 'optimizer', cls: null, role: 'optimizer', fields: { step: 'int' }, restored: ['step'], defaults: {},
-  read: (_, state) => ({ kind: 'optimizer', step: (state as OptimizerState).step }), build: null, applyRestored: () => {},
+  read: (_, state) => ({ kind: 'optimizer', step: (state as OptimizerState).step }), build: null, shapes: null,
+  checkRestored: () => {}, applyRestored: () => {},
 };
 
 /** Every kind, in the order messages list them. */
 const KINDS: readonly KindEntry[] = [
-  moduleKind(LSTMCell, { ...CELL, ...LSTM_EXTRA }, LSTM_DEFAULTS),
-  moduleKind(GRUCell, { ...CELL, resetAfter: 'bool' }),
-  moduleKind(LSTM, { ...STACK, ...LSTM_EXTRA }, { ...STACK_DEFAULTS, ...LSTM_DEFAULTS }),
-  moduleKind(GRU, { ...STACK, resetAfter: 'bool' }, STACK_DEFAULTS),
-  moduleKind(Linear, { inFeatures: 'int', outFeatures: 'int', bias: 'bool' }),
-  moduleKind(Embedding, { numEmbeddings: 'int', embeddingDim: 'int', paddingIdx: 'intOrNull' }),
+  moduleKind(LSTMCell, { ...CELL, ...LSTM_EXTRA }, (c) => recurrentShapes(4, c), LSTM_DEFAULTS),
+  moduleKind(GRUCell, { ...CELL, resetAfter: 'bool' }, (c) => recurrentShapes(3, c)),
+  moduleKind(LSTM, { ...STACK, ...LSTM_EXTRA }, (c) => recurrentShapes(4, c), { ...STACK_DEFAULTS, ...LSTM_DEFAULTS }),
+  moduleKind(GRU, { ...STACK, resetAfter: 'bool' }, (c) => recurrentShapes(3, c), STACK_DEFAULTS),
+  moduleKind(Linear, { inFeatures: 'int', outFeatures: 'int', bias: 'bool' },
+    (c): Record<string, number[]> => (c.bias ? { weight: [c.outFeatures, c.inFeatures], bias: [c.outFeatures] } : { weight: [c.outFeatures, c.inFeatures] })),
+  moduleKind(Embedding, { numEmbeddings: 'int', embeddingDim: 'int', paddingIdx: 'intOrNull' },
+    (c): Record<string, number[]> => ({ weight: [c.numEmbeddings, c.embeddingDim] })),
   optimizerKind(SGD, { lr: 'number', momentum: 'number', nesterov: 'bool', weightDecay: 'number', dampening: 'number', step: 'int' }),
   optimizerKind(Adam, {
     lr: 'number', beta1: 'number', beta2: 'number', eps: 'number', weightDecay: 'number', decoupled: 'bool', step: 'int',
@@ -209,8 +248,9 @@ export function buildableEntry(where: string, cls: unknown): KindEntry {
 
 /** An optimizer's state dict has a numeric step; a module's values are all tensors. */
 function isOptimizerState(s: unknown): s is OptimizerState {
-  return typeof s === 'object' && s !== null && typeof (s as { step?: unknown }).step === 'number'
-    && typeof (s as { tensors?: unknown }).tensors === 'object' && (s as { tensors?: unknown }).tensors !== null;
+  if (typeof s !== 'object' || s === null) return false;
+  const tensors = ownValue(s, 'tensors');
+  return typeof ownValue(s, 'step') === 'number' && typeof tensors === 'object' && tensors !== null;
 }
 
 /** "an LSTM", "a GRU", …: the kind with its article, for messages. */
@@ -247,7 +287,7 @@ export function readConfig(where: string, entry: KindEntry, part: object, state:
  */
 export function parseConfig(where: string, v: unknown): PartConfig {
   const c = checkObject(where, v);
-  const kind = c.kind;
+  const kind = ownValue(c, 'kind');
   const entry = typeof kind === 'string' ? BY_KIND.get(kind) : undefined;
   if (entry === undefined) {
     throw new RangeError(`${where}.kind: expected one of ${KINDS.map((e) => e.kind).join(', ')}, got ${describe(kind)}`);
@@ -259,7 +299,7 @@ export function parseConfig(where: string, v: unknown): PartConfig {
 function checkedCopy(where: string, entry: KindEntry, c: Record<string, unknown>): PartConfig {
   const out: Record<string, unknown> = { kind: entry.kind };
   for (const [field, type] of Object.entries(entry.fields)) {
-    const given = c[field];
+    const given = ownValue(c, field);   // own keys only, read once
     const x = given === undefined && Object.prototype.hasOwnProperty.call(entry.defaults, field) ? entry.defaults[field] : given;
     const isInt = Number.isSafeInteger(x) && (x as number) >= 0;
     const ok = type === 'bool' ? typeof x === 'boolean'
@@ -270,6 +310,11 @@ function checkedCopy(where: string, entry: KindEntry, c: Record<string, unknown>
       const expected = type === 'bool' ? 'a boolean' : type === 'int' ? 'a non-negative integer'
         : type === 'intOrNull' ? 'a non-negative integer or null' : 'a finite number';
       throw new TypeError(`${where}.${field}: expected ${expected}, got ${describe(x)}`);
+    }
+    // Sizes within the documented limits (a step count only within the safe integers).
+    const max = field === 'step' ? Number.MAX_SAFE_INTEGER : field === 'numLayers' ? MAX_LAYERS : MAX_SIZE;
+    if (type === 'int' && (x as number) > max) {
+      throw new RangeError(`${where}.${field}: expected a non-negative integer at most ${max} (the limit), got ${x as number}`);
     }
     out[field] = x;
   }

@@ -19,7 +19,8 @@
  * F8_E8M0) throw, naming the tensor.
  */
 import type { AnyTensor, Dtype, DtypeArrays } from '../core/tensor.js';
-import { describe } from '../core/validate.js';
+import { describe, isArray, isRevoked, ownValue, snapshot, typedArrayKind, typedLength } from '../core/validate.js';
+import { MAX_KEYS, readMaxBytes } from '../core/limits.js';
 
 /** A file that does not follow the format; the message names the tensor and the numbers involved. */
 export class SafetensorsError extends Error {
@@ -76,14 +77,15 @@ interface Header {
  * on an invalid argument (a dtype with data of another array class, a bool that is not 0 or 1).
  */
 export function saveSafetensors(tensors: Record<string, AnyTensor>, metadata?: Record<string, string>): Uint8Array {
-  const names = checkTensors(tensors).sort();
+  const checked = checkTensors(tensors);
+  const names = [...checked.keys()].sort();
   const meta = checkMetadataArg(metadata);
 
   const parts: string[] = [];
   if (Object.keys(meta).length > 0) parts.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(meta)}`);
   let offset = 0;
   for (const name of names) {
-    const t = tensors[name]!;
+    const t = checked.get(name)!;
     const end = offset + t.data.byteLength;
     const info = { dtype: WRITTEN[t.dtype][0], shape: t.shape, data_offsets: [offset, end] };
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
@@ -98,7 +100,7 @@ export function saveSafetensors(tensors: Record<string, AnyTensor>, metadata?: R
   out.fill(0x20, 8 + json.length, 8 + headerLength);
   let at = 8 + headerLength;
   for (const name of names) {
-    const data = tensors[name]!.data;
+    const data = checked.get(name)!.data;
     copyLittleEndian(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), out.subarray(at), data.BYTES_PER_ELEMENT);
     at += data.byteLength;
   }
@@ -111,13 +113,22 @@ export function saveSafetensors(tensors: Record<string, AnyTensor>, metadata?: R
  * float32 (F16 and BF16 exactly, F64 rounded to the nearest float32), the integer ones in their
  * own arrays (I64 as a BigInt64Array, BOOL as a Uint8Array of 0/1, …; see the module comment), so
  * check `dtype` before using `data`. `bytes` may be any Uint8Array view, e.g. a Node Buffer.
- * Throws SafetensorsError for a file that breaks the format.
+ * Throws SafetensorsError for a file that breaks the format, or whose tensors would take more
+ * than `options.maxBytes` once decoded (default 1 GiB, DEFAULT_MAX_BYTES).
  *
  * The layers' loaders (`fromPyTorch`, `loadStateDict`) take the whole result: with `{ prefix }`
  * they read only their own keys, so tensors of other dtypes elsewhere in the file are ignored.
  */
-export function loadSafetensors(bytes: Uint8Array): Record<string, AnyTensor> {
+export function loadSafetensors(bytes: Uint8Array, options: { maxBytes?: number } = {}): Record<string, AnyTensor> {
+  const maxBytes = readMaxBytes('options.maxBytes', snapshot('options', options, ['maxBytes']).maxBytes);
   const header = parseHeader(bytes);
+  // The arrays the file decodes to (F16/BF16 to float32 double in size), checked before any is made.
+  let decoded = 0;
+  for (const e of header.entries) {
+    const [size, dtype] = FILE_DTYPES[e.dtype];
+    decoded += ((e.end - e.begin) / size) * WRITTEN[dtype][1].prototype.BYTES_PER_ELEMENT;
+  }
+  if (decoded > maxBytes) fail(`safetensors file: expected tensors of at most maxBytes = ${maxBytes} bytes decoded, got ${decoded} bytes`);
   const result: Record<string, AnyTensor> = {};
   for (const e of header.entries) {
     const src = bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end);
@@ -144,7 +155,7 @@ function fail(message: string): never {
 
 /** Reads and checks the header: every entry, its size, and that the tensors tile the byte buffer. */
 function parseHeader(bytes: Uint8Array): Header {
-  if (!(bytes instanceof Uint8Array)) {
+  if (typedArrayKind(bytes) !== 'Uint8Array') {
     throw new TypeError(`bytes: expected a Uint8Array, got ${given(bytes)}`);
   }
   if (bytes.length < 8) fail(`safetensors file: expected at least 8 bytes (the header length), got ${bytes.length}`);
@@ -161,7 +172,10 @@ function parseHeader(bytes: Uint8Array): Header {
 
   const entries: Entry[] = [];
   let metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(root)) {
+  const names = Object.keys(root);
+  if (names.length > MAX_KEYS) fail(`safetensors header: expected at most ${MAX_KEYS} entries, got ${names.length}`);
+  for (const name of names) {
+    const value = root[name];
     if (name === METADATA_KEY) metadata = checkMetadata(value);
     else entries.push(checkEntry(name, value, bufferLength));
   }
@@ -191,7 +205,7 @@ function checkEntry(name: string, value: unknown, bufferLength: number): Entry {
   if (!isPlainObject(value)) fail(`${key}: expected an object {dtype, shape, data_offsets}, got ${show(value)}`);
   const { dtype, shape, data_offsets: offsets } = value;
   for (const field of ['dtype', 'shape', 'data_offsets']) {
-    if (!(field in value)) fail(`${key}: expected a field "${field}", got only ${show(Object.keys(value))}`);
+    if (!Object.prototype.hasOwnProperty.call(value, field)) fail(`${key}: expected a field "${field}", got only ${show(Object.keys(value))}`);
   }
   if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(FILE_DTYPES, dtype)) {
     fail(`${key}.dtype: expected one of the supported dtypes ${SUPPORTED}, got ${show(dtype)}`);
@@ -330,16 +344,21 @@ function copyLittleEndian(src: Uint8Array, dst: Uint8Array, size: number): void 
 
 // ---------------------------------------------------------------- argument checks (save)
 
-/** Throws unless every entry is a valid tensor (its data of its dtype's array class); returns the names. */
-function checkTensors(tensors: unknown): string[] {
+/**
+ * Throws unless every entry is a valid tensor (its data of its dtype's array class); returns them
+ * read once (own keys; data by brand, so a Proxy of a typed array is none), so the bytes written
+ * are the ones checked.
+ */
+function checkTensors(tensors: unknown): Map<string, { dtype: Dtype; shape: number[]; data: DtypeArrays[Dtype] }> {
   if (!isPlainObject(tensors)) throw new TypeError(`tensors: expected an object of Tensors, got ${given(tensors)}`);
-  const names = Object.keys(tensors);
-  for (const name of names) {
+  const out = new Map<string, { dtype: Dtype; shape: number[]; data: DtypeArrays[Dtype] }>();
+  for (const name of Object.keys(tensors)) {
     const key = `tensors[${JSON.stringify(name)}]`;
     if (name === '') throw new TypeError(`${key}: expected a non-empty tensor name, got ""`);
     if (name === METADATA_KEY) throw new TypeError(`${key}: expected a tensor name, got the reserved key "${METADATA_KEY}"`);
-    const t = tensors[name];
-    if (!isPlainObject(t)) throw new TypeError(`${key}: expected a Tensor {dtype, shape, data}, got ${given(t)}`);
+    const value = ownValue(tensors, name);
+    if (!isPlainObject(value)) throw new TypeError(`${key}: expected a Tensor {dtype, shape, data}, got ${given(value)}`);
+    const t = snapshot(key, value, ['dtype', 'shape', 'data']);
     const dtype = t.dtype;
     if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(WRITTEN, dtype)) {
       throw new TypeError(`${key}.dtype: expected one of ${Object.keys(WRITTEN).map((d) => `"${d}"`).join(', ')}, got ${given(dtype)}`);
@@ -348,34 +367,39 @@ function checkTensors(tensors: unknown): string[] {
       throw new RangeError(`${key}.shape: expected an array of non-negative integers, got ${show(t.shape)}`);
     }
     const cls = WRITTEN[dtype as Dtype][1];
-    if (!(t.data instanceof cls)) {
+    if (typedArrayKind(t.data) !== cls.name) {
       throw new TypeError(`${key}.data: expected a ${cls.name} (dtype "${dtype}"), got ${given(t.data)}`);
     }
+    const data = t.data as DtypeArrays[Dtype], shape = [...t.shape], len = typedLength(data);
     if (dtype === 'bool') {
-      const bad = (t.data as Uint8Array).findIndex((v) => v > 1);
-      if (bad >= 0) throw new RangeError(`${key}.data[${bad}]: expected 0 or 1 (dtype "bool"), got ${(t.data as Uint8Array)[bad]}`);
+      const bad = (data as Uint8Array).findIndex((v) => v > 1);
+      if (bad >= 0) throw new RangeError(`${key}.data[${bad}]: expected 0 or 1 (dtype "bool"), got ${(data as Uint8Array)[bad]}`);
     }
-    const count = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== count) {
-      throw new RangeError(`${key}.data: expected length ${count} (shape ${show(t.shape)}), got ${t.data.length}`);
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (len !== count) {
+      throw new RangeError(`${key}.data: expected length ${count} (shape ${show(shape)}), got ${len}`);
     }
+    out.set(name, { dtype: dtype as Dtype, shape, data });
   }
-  return names;
+  return out;
 }
 
 function checkMetadataArg(metadata: unknown): Record<string, string> {
   if (metadata === undefined) return {};
   if (!isPlainObject(metadata)) throw new TypeError(`metadata: expected an object of strings, got ${given(metadata)}`);
-  for (const [k, v] of Object.entries(metadata)) {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(metadata)) {
+    const v = ownValue(metadata, k);   // read once
     if (typeof v !== 'string') throw new TypeError(`metadata[${JSON.stringify(k)}]: expected a string, got ${given(v)}`);
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
-  return metadata as Record<string, string>;
+  return out;
 }
 
 // ---------------------------------------------------------------- small helpers
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+  return typeof v === 'object' && v !== null && !isArray(v) && !ArrayBuffer.isView(v) && !isRevoked(v);
 }
 
 /** A non-negative integer that a double holds exactly. */
@@ -404,5 +428,6 @@ function show(v: unknown): string {
 
 /** A JavaScript argument, described: `Float64Array(6)`, `ArrayBuffer(16)`, `null`. */
 function given(v: unknown): string {
-  return v instanceof ArrayBuffer ? `ArrayBuffer(${v.byteLength})` : describe(v);
+  if (typeof v === 'object' && v !== null && !isRevoked(v) && v instanceof ArrayBuffer) return `ArrayBuffer(${v.byteLength})`;
+  return describe(v);
 }

@@ -11,7 +11,7 @@
 import * as raw from './gemm.js';
 import { gemmReference as rawReference } from './gemm-reference.js';
 import { sigmoid as rawSigmoid, tanh as rawTanh } from './activations.js';
-import { checkFloat32, describe } from '../core/validate.js';
+import { checkFloat32, describe, typedLength } from '../core/validate.js';
 
 type Gemm = typeof raw.gemmNN;
 
@@ -91,8 +91,9 @@ function block(name: string, v: unknown, off: unknown, ld: unknown, [rows, cols]
   const l = count(`ld${name.toLowerCase()}`, ld);
   if (l < cols!) throw new RangeError(`ld${name.toLowerCase()}: expected at least the row length ${cols}, got ${l}`);
   const extent = rows! === 0 || cols! === 0 ? 0 : (rows! - 1) * l + cols!;
-  if (o + extent > array.length) {
-    throw new RangeError(`${name}: expected at least ${o + extent} elements (a [${rows}, ${cols}] block at offset ${o}, leading dimension ${l}), got ${array.length}`);
+  const length = typedLength(array);   // the internal slot: an own `length` property cannot lie
+  if (o + extent > length) {
+    throw new RangeError(`${name}: expected at least ${o + extent} elements (a [${rows}, ${cols}] block at offset ${o}, leading dimension ${l}), got ${length}`);
   }
   return { array, start: o, extent };
 }

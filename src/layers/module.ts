@@ -19,7 +19,8 @@ import { StateShape, type CellState, type StateArrays } from '../cells/state.js'
 import type { Parameter, Tensor } from '../core/tensor.js';
 import type { LoadStateDictOptions, StateDictOptions, TensorInput } from '../core/tensor-input.js';
 import { swapLeadingAxes } from './batch-first.js';
-import { checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, checkObject, checkPositiveInt } from '../core/validate.js';
+import { checkBackwardReady, checkFloat32, checkFloat32Length, checkLengths, snapshot } from '../core/validate.js';
+import { checkSize } from '../core/limits.js';
 
 /** Options of `run` and `forward`. */
 export interface RunOptions<S extends CellState> {
@@ -168,7 +169,7 @@ export abstract class RecurrentModule<S extends CellState> {
   backward(upstream: BackwardInput<S> = {}): BackwardResult<S> {
     checkBackwardReady(this.forwards === 0 ? null : this, this.kept !== null);
     const kept = this.kept!;
-    const up = checkObject('upstream', upstream);
+    const up = snapshot('upstream', upstream, ['dOutputs', 'dFinalState']);   // own keys, read once
     const { steps: T, batch: B } = kept;
     const shape = this.stateShape;
     const dOut = up.dOutputs;
@@ -186,7 +187,7 @@ export abstract class RecurrentModule<S extends CellState> {
 
   /** A zero state for `batch` entries: {h, c} (LSTM) or {h} (GRU), each [L·D, B, H]. */
   initialState(batch: number): S {
-    return this.stateShape.zeros(checkPositiveInt('batch', batch));
+    return this.stateShape.zeros(checkSize('batch', batch));
   }
 
   /** Sets every cell's gradients to zero. */
@@ -219,9 +220,9 @@ export abstract class RecurrentModule<S extends CellState> {
 
   /** @internal Reads run/forward arguments once and checks them; the inputs come out time-major. */
   readRun(inputs: unknown, options: unknown): RunRequest {
-    const o = checkObject('options', options);
+    const o = snapshot('options', options, ['batch', 'initialState', 'lengths']);   // own keys, read once
     const batch = o.batch, init = o.initialState, lens = o.lengths;
-    const B = checkPositiveInt('batch', batch);
+    const B = checkSize('batch', batch);
     const I = this.inputSize;
     const x = checkFloat32('inputs', inputs);
     if (x.length === 0 || x.length % (B * I) !== 0) {

@@ -28,10 +28,12 @@ import { applyMask, checkDropout, dropoutMask } from '../nn/dropout.js';
 import { checkConfig } from '../core/validate.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import {
-  addPrefix, prefixedName, readPrefix, selectPrefix, type LoadStateDictOptions, type StateDictOptions, type TensorInput,
+  addPrefix, prefixedName, readPrefix, readTensorDict, selectPrefix, snapshotTensorDict,
+  type LoadStateDictOptions, type StateDictOptions, type TensorInput,
 } from '../core/tensor-input.js';
-import { cellsFromPyTorch, cellsToPyTorch, inferCellSizes, RESET_BEFORE_TAG } from '../cells/pytorch.js';
-import { checkFloat32, checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt } from '../core/validate.js';
+import { cellShapes, cellsFromPyTorch, cellsToPyTorch, inferCellSizes, RESET_BEFORE_TAG } from '../cells/pytorch.js';
+import { checkFloat32, checkFloat32Length, checkObject, checkOptionalBoolean, hasOwn, snapshot } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize, MAX_LAYERS, withMaxBytes } from '../core/limits.js';
 import { readONNXStack, type FromONNXOptions } from '../onnx/import.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
@@ -145,31 +147,38 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   private masks: (Float32Array | null)[] = [];
 
   protected constructor(
-    options: StackOptions, who: string,
-    makeCell: (inputSize: number, seed: number, projSize: unknown) => RecurrentCell<S>,
+    options: StackOptions, who: string, gateCount: number,
+    makeCell: (inputSize: number, hiddenSize: number, bias: boolean, seed: number, projSize: unknown) => RecurrentCell<S>,
   ) {
     super();
-    checkObject(`${who} options`, options);
-    this.inputSize = checkPositiveInt('inputSize', options.inputSize);
-    this.hiddenSize = checkPositiveInt('hiddenSize', options.hiddenSize);
-    this.numLayers = checkPositiveInt('numLayers', options.numLayers ?? 1);
-    this.bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional, false);
-    this.bias = checkOptionalBoolean('bias', options.bias, true);
-    this.batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
-    const dropout = options.dropout;   // read once: a getter is not asked twice
-    this.dropout = dropout === undefined ? 0 : checkDropout('dropout', dropout);
+    // Read once: the values checked are the values used.
+    const o = snapshot(`${who} options`, options,
+      ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias', 'seed', 'batchFirst', 'dropout', 'projSize']);
+    this.inputSize = checkSize('inputSize', o.inputSize);
+    this.hiddenSize = checkSize('hiddenSize', o.hiddenSize);
+    this.numLayers = checkSize('numLayers', o.numLayers === undefined ? 1 : o.numLayers, MAX_LAYERS);
+    this.bidirectional = checkOptionalBoolean('bidirectional', o.bidirectional, false);
+    this.bias = checkOptionalBoolean('bias', o.bias, true);
+    this.batchFirst = checkOptionalBoolean('batchFirst', o.batchFirst, false);
+    this.dropout = o.dropout === undefined ? 0 : checkDropout('dropout', o.dropout);
     this.numDirections = this.bidirectional ? 2 : 1;
-    const projSize = (options as LSTMStackOptions).projSize;
-    const rng = new Random(options.seed ?? 0);
+    const projSize = o.projSize;
+    const rng = new Random((o.seed === undefined ? 0 : o.seed) as number);
+    // Every cell's parameters and gradients, checked before the first is allocated (P: the
+    // projection when it is a valid one; the first cell refuses any other).
+    const H = this.hiddenSize, D = this.numDirections, GH = gateCount * H;
+    const P = typeof projSize === 'number' && Number.isInteger(projSize) && projSize > 0 && projSize < H ? projSize : H;
+    const perCell = (inputSize: number): number => 2 * (GH * (inputSize + P + 2) + (P !== H ? P * H : 0));
+    checkFloat32Bytes(`${who} parameters and gradients`, D * (perCell(this.inputSize) + (this.numLayers - 1) * perCell(D * P)));
     const cells: RecurrentCell<S>[] = [];
     const layers: RecurrentModule<S>[] = [];
     // The first cell checks projSize (a GRU's refuses any but 0); layer k > 0 takes D·P inputs.
-    const first = makeCell(this.inputSize, rng.nextUint32(), projSize);
+    const first = makeCell(this.inputSize, H, this.bias, rng.nextUint32(), projSize);
     this.projSize = first.projSize;
     for (let l = 0; l < this.numLayers; l++) {
-      const inputSize = l === 0 ? this.inputSize : this.numDirections * first.outputSize;
-      const own = Array.from({ length: this.numDirections },
-        (_, d) => (l === 0 && d === 0 ? first : makeCell(inputSize, rng.nextUint32(), this.projSize)));
+      const inputSize = l === 0 ? this.inputSize : D * first.outputSize;
+      const own = Array.from({ length: D },
+        (_, d) => (l === 0 && d === 0 ? first : makeCell(inputSize, H, this.bias, rng.nextUint32(), this.projSize)));
       cells.push(...own);
       layers.push(own.length === 2 ? new BidirectionalLayer(own[0]!, own[1]!) : new SequenceRunner(own[0]!));
     }
@@ -358,37 +367,52 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   /**
    * numLayers and directions for fromPyTorch: from the options, else from the keys
    * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes (projSize from
-   * weight_hr_l0) from layer 0's shapes. The state dict's keys under the prefix are read once, here.
+   * weight_hr_l0) from layer 0's shapes, peephole from weight_peephole_l0 (LSTM). The state dict's
+   * keys under the prefix are read once, here.
    */
   protected static layoutFromKeys(
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
   ): {
     layout: {
       inputSize: number; hiddenSize: number; bias: boolean; projSize: number; numLayers: number; bidirectional: boolean;
-      batchFirst: boolean; dropout: number;
+      batchFirst: boolean; dropout: number; peephole: boolean;
     };
     /** The keys under the prefix, read once, again under the prefix: what loadStateDict reads. */
     own: Record<string, unknown>; prefix: string;
   } {
     const prefix = readPrefix(`${who}.fromPyTorch options`, options);
-    const sd = selectPrefix('stateDict', stateDict, prefix);
     const what = prefixedName('stateDict', prefix);
-    let numLayers = options.numLayers;
-    if (numLayers === undefined) {
-      // Count own keys only, once: a dict cannot make this loop run longer than its key list.
+    // Keys and values read once: what is checked is what is loaded.
+    const sd = snapshotTensorDict(what, selectPrefix('stateDict', stateDict, prefix));
+    const o = snapshot(`${who}.fromPyTorch options`, options, ['numLayers', 'bidirectional', 'batchFirst', 'dropout']);
+    let L = o.numLayers;
+    if (L === undefined) {
+      // Count own keys only, once and up to MAX_LAYERS: a dict (a Proxy included) cannot make
+      // this loop run longer than that.
       const own = new Set(Object.keys(sd));
-      numLayers = 0;
-      while (own.has(`weight_ih_l${numLayers}`)) numLayers++;
-      if (numLayers === 0) throw new RangeError(`${what}: missing key "weight_ih_l0"`);
+      let n = 0;
+      while (n < MAX_LAYERS && own.has(`weight_ih_l${n}`)) n++;
+      if (n === 0) throw new RangeError(`${what}: missing key "weight_ih_l0"`);
+      L = n;
     }
-    checkPositiveInt('numLayers', numLayers);
-    const bidirectional = checkOptionalBoolean('bidirectional', options.bidirectional,
-      Object.prototype.hasOwnProperty.call(sd, 'weight_ih_l0_reverse'));
+    const numLayers = checkSize('numLayers', L, MAX_LAYERS);
+    const bidirectional = checkOptionalBoolean('bidirectional', o.bidirectional, hasOwn(sd, 'weight_ih_l0_reverse'));
     const sizes = inferCellSizes(what, sd, gateCount, '_l0');
-    const batchFirst = checkOptionalBoolean('batchFirst', options.batchFirst, false);
-    const p = options.dropout;
-    const dropout = p === undefined ? 0 : checkDropout('dropout', p);
-    return { layout: { ...sizes, numLayers, bidirectional, batchFirst, dropout }, own: addPrefix(sd, prefix), prefix };
+    const batchFirst = checkOptionalBoolean('batchFirst', o.batchFirst, false);
+    const dropout = o.dropout === undefined ? 0 : checkDropout('dropout', o.dropout);
+    // An LSTM stored with weight_peephole_l0 (this library's key) is a peephole LSTM.
+    const peephole = gateCount === 4 && hasOwn(sd, 'weight_peephole_l0');
+    // Every key and shape against the layout, before anything is built (all or nothing); layer
+    // k > 0 reads D·P features. The form built is PyTorch's: no key tag.
+    const D = bidirectional ? 2 : 1, P = sizes.projSize > 0 ? sizes.projSize : sizes.hiddenSize, shapes: Record<string, number[]> = {};
+    for (let l = 0; l < numLayers; l++) {
+      for (let d = 0; d < D; d++) {
+        const layout = { ...sizes, inputSize: l === 0 ? sizes.inputSize : D * P, gateCount, negatedRows: null, keyTag: '', peephole };
+        Object.assign(shapes, cellShapes(layout, `_l${l}${d === 1 ? '_reverse' : ''}`));
+      }
+    }
+    readTensorDict(what, sd, shapes);
+    return { layout: { ...sizes, numLayers, bidirectional, batchFirst, dropout, peephole }, own: addPrefix(sd, prefix), prefix };
   }
 }
 
@@ -424,9 +448,9 @@ export class LSTM extends RecurrentStack<LSTMState> {
   readonly peephole: boolean;
 
   constructor(options: LSTMStackOptions) {
-    const peephole = peepholeRows(options) > 0;
-    super(options, 'LSTM', (inputSize, seed, projSize) =>
-      new LSTMCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, projSize: projSize as number, peephole }));
+    const peephole = peepholeRows(options, 'LSTM') > 0;
+    super(options, 'LSTM', 4, (inputSize, hiddenSize, bias, seed, projSize) =>
+      new LSTMCell({ inputSize, hiddenSize, bias, seed, projSize: projSize as number, peephole }));
     this.peephole = peephole;
   }
 
@@ -444,8 +468,9 @@ export class LSTM extends RecurrentStack<LSTMState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: LSTMConfig): LSTM {
-    checkConfig(config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole } = config;
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole } = checkConfig(
+      config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional'], ['batchFirst', 'dropout', 'projSize', 'peephole'],
+    ) as unknown as typeof config;
     return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole });
   }
 
@@ -455,12 +480,11 @@ export class LSTM extends RecurrentStack<LSTMState> {
    * proj_size), read after `options.prefix` when given (`{ prefix: 'rnn.' }` takes
    * rnn.weight_ih_l0, … out of a whole model's state dict and ignores every other key). Sizes and
    * projSize come from the shapes; numLayers and bidirectional from the keys unless given. All or
-   * nothing.
+   * nothing. Keys weight_peephole_l0 … (this library's, not PyTorch's) make a peephole stack.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): LSTM {
     const { layout, own, prefix } = RecurrentStack.layoutFromKeys('LSTM', stateDict, 4, options);
-    const peephole = Object.prototype.hasOwnProperty.call(own, `${prefix}weight_peephole_l0`);
-    const rnn = new LSTM({ ...layout, peephole });
+    const rnn = new LSTM(layout);
     rnn.loadStateDict(own as Record<string, TensorInput>, { prefix });
     return rnn;
   }
@@ -475,10 +499,12 @@ export class LSTM extends RecurrentStack<LSTMState> {
    * @param bytes the .onnx file
    */
   static fromONNX(bytes: Uint8Array, options: FromONNXOptions = {}): LSTM {
-    const { layout, stateDict } = readONNXStack('LSTM', bytes, options);
-    const rnn = new LSTM(layout);
-    rnn.loadStateDict(stateDict);
-    return rnn;
+    const { layout, stateDict, maxBytes } = readONNXStack('LSTM', bytes, options);
+    return withMaxBytes(maxBytes, () => {
+      const rnn = new LSTM(layout);
+      rnn.loadStateDict(stateDict);
+      return rnn;
+    });
   }
 }
 
@@ -493,10 +519,10 @@ export class GRU extends RecurrentStack<GRUState> {
   readonly resetAfter: boolean;
 
   constructor(options: GRUStackOptions) {
-    const resetAfter = checkOptionalBoolean('resetAfter', (options as GRUStackOptions | undefined)?.resetAfter, false);
-    super(options, 'GRU', (inputSize, seed, projSize) =>
+    const resetAfter = checkOptionalBoolean('resetAfter', snapshot('GRU options', options, ['resetAfter']).resetAfter, false);
+    super(options, 'GRU', 3, (inputSize, hiddenSize, bias, seed, projSize) =>
       // A GRUCell refuses a projSize other than 0 (PyTorch's nn.GRU has none), naming it.
-      new GRUCell({ inputSize, hiddenSize: options.hiddenSize, bias: options.bias ?? true, seed, resetAfter, projSize } as GRUCellOptions));
+      new GRUCell({ inputSize, hiddenSize, bias, seed, resetAfter, projSize } as GRUCellOptions));
     this.resetAfter = resetAfter;
   }
 
@@ -514,8 +540,9 @@ export class GRU extends RecurrentStack<GRUState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: GRUConfig): GRU {
-    checkConfig(config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter']);
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout } = config;
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout } = checkConfig(
+      config, GRU.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional', 'resetAfter'], ['batchFirst', 'dropout'],
+    ) as unknown as typeof config;
     return new GRU({ inputSize, hiddenSize, bias, numLayers, bidirectional, resetAfter, batchFirst, dropout });
   }
 
@@ -540,11 +567,13 @@ export class GRU extends RecurrentStack<GRUState> {
    * @param bytes the .onnx file
    */
   static fromONNX(bytes: Uint8Array, options: FromONNXOptions = {}): GRU {
-    const { layout, stateDict } = readONNXStack('GRU', bytes, options);
-    const rnn = new GRU(layout);
-    // The reset-before form's state dict keys carry their tag (no PyTorch module computes it).
-    const tag = layout.resetAfter ? '' : RESET_BEFORE_TAG;
-    rnn.loadStateDict(Object.fromEntries(Object.entries(stateDict).map(([k, v]) => [`${k}${tag}`, v])));
-    return rnn;
+    const { layout, stateDict, maxBytes } = readONNXStack('GRU', bytes, options);
+    return withMaxBytes(maxBytes, () => {
+      const rnn = new GRU(layout);
+      // The reset-before form's state dict keys carry their tag (no PyTorch module computes it).
+      const tag = layout.resetAfter ? '' : RESET_BEFORE_TAG;
+      rnn.loadStateDict(Object.fromEntries(Object.entries(stateDict).map(([k, v]) => [`${k}${tag}`, v])));
+      return rnn;
+    });
   }
 }

@@ -15,7 +15,8 @@ import {
   addPrefix, makeTensor, prefixedName, read2dShape, readPrefix, readTensorDict, selectPrefix,
   type LoadStateDictOptions, type StateDictOptions, type TensorInput,
 } from '../core/tensor-input.js';
-import { checkConfig, checkFloat32Length, checkObject, checkPositiveInt, describe } from '../core/validate.js';
+import { checkConfig, checkFloat32Length, describe, isArray, overlaps, ownValue, snapshot, typedArrayKind, typedLength } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** Options of `new Embedding(...)`. */
 export interface EmbeddingOptions {
@@ -98,14 +99,16 @@ export class Embedding {
    * then the padding row set to zero.
    */
   constructor(options: EmbeddingOptions) {
-    checkObject('Embedding options', options);
-    this.numEmbeddings = checkPositiveInt('numEmbeddings', options.numEmbeddings);
-    this.embeddingDim = checkPositiveInt('embeddingDim', options.embeddingDim);
-    this.paddingIdx = checkPaddingIdx(options.paddingIdx, this.numEmbeddings);
+    // Read once: the values checked are the values used.
+    const o = snapshot('Embedding options', options, ['numEmbeddings', 'embeddingDim', 'paddingIdx', 'seed']);
+    this.numEmbeddings = checkSize('numEmbeddings', o.numEmbeddings);
+    this.embeddingDim = checkSize('embeddingDim', o.embeddingDim);
+    this.paddingIdx = checkPaddingIdx(o.paddingIdx, this.numEmbeddings);
     const n = this.numEmbeddings * this.embeddingDim;
+    checkFloat32Bytes('Embedding parameters and gradients', 2 * n);   // before anything is allocated
     this.params = { weight: new Float32Array(n) };
     this.grads = { weight: new Float32Array(n) };
-    const rng = new Random(options.seed ?? 0);
+    const rng = new Random((o.seed === undefined ? 0 : o.seed) as number);
     for (let i = 0; i < n; i++) this.params.weight[i] = rng.normal();
     if (this.paddingIdx !== null) this.params.weight.fill(0, this.paddingIdx * this.embeddingDim, (this.paddingIdx + 1) * this.embeddingDim);
   }
@@ -120,8 +123,9 @@ export class Embedding {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: EmbeddingConfig): Embedding {
-    checkConfig(config, Embedding.kind, ['numEmbeddings', 'embeddingDim', 'paddingIdx']);
-    const { numEmbeddings, embeddingDim, paddingIdx } = config;
+    const { numEmbeddings, embeddingDim, paddingIdx } = checkConfig(
+      config, Embedding.kind, ['numEmbeddings', 'embeddingDim'], ['paddingIdx'],
+    ) as unknown as typeof config;
     return new Embedding({ numEmbeddings, embeddingDim, paddingIdx });
   }
 
@@ -154,7 +158,9 @@ export class Embedding {
    */
   forward(indices: EmbeddingIndices, batch: number): EmbeddingForward {
     const idx = this.readIndices(indices, batch);
-    return { y: this.gather(idx), steps: idx.length / batch, tape: new EmbeddingTape(this, idx) };
+    const tape = new EmbeddingTape(this, idx);
+    LIVE_TAPES.add(tape);
+    return { y: this.gather(idx), steps: idx.length / batch, tape };
   }
 
   /** Inference: y [T, batch, E] = the rows of `indices` [T, batch], keeping nothing. */
@@ -169,12 +175,17 @@ export class Embedding {
    * @param dy [T, batch, E] gradient with respect to y
    */
   backward(forward: EmbeddingForward, dy: Float32Array): void {
-    const tape: unknown = (forward as { tape?: unknown } | null)?.tape;
+    const tape: unknown = typeof forward === 'object' && forward !== null ? ownValue(forward, 'tape') : undefined;   // read once
     if (!(tape instanceof EmbeddingTape) || tape.layer !== this) {
       throw new TypeError(`forward: expected the result of this layer's forward(), got ${describe(forward)}`);
     }
+    if (!LIVE_TAPES.has(tape)) {
+      throw new Error('forward: this forward result was already consumed by a backward (or was not made by forward()); call forward() again');
+    }
     const E = this.embeddingDim, idx = tape.indices, g = this.grads.weight;
     checkFloat32Length('dy', dy, idx.length * E, 'indices.length*embeddingDim');
+    if (overlaps(dy, g)) throw new RangeError('dy: expected memory apart from the layer\'s grads, got an overlap');
+    LIVE_TAPES.delete(tape);
     for (let i = 0; i < idx.length; i++) {
       const row = idx[i]!;
       if (row === this.paddingIdx) continue;
@@ -226,15 +237,16 @@ export class Embedding {
 
   /** The indices as a new Int32Array, each checked to be an integer in 0..V−1; length a multiple of batch. */
   private readIndices(indices: unknown, batch: number): Int32Array {
-    checkPositiveInt('batch', batch);
-    const ok = Array.isArray(indices) || indices instanceof Int32Array || indices instanceof Uint8Array
-      || indices instanceof Int8Array || indices instanceof Uint16Array || indices instanceof Int16Array
-      || indices instanceof Uint32Array || indices instanceof BigInt64Array || indices instanceof BigUint64Array;
+    checkSize('batch', batch);
+    // By brand (a Proxy of a typed array is none); the length read once.
+    const kind = typedArrayKind(indices);
+    const ok = isArray(indices) || (kind !== undefined && INTEGER_ARRAYS.includes(kind));
     if (!ok) {
       throw new TypeError(`indices: expected an Int32Array, a number[] or another integer typed array, got ${describe(indices)}`);
     }
     const a = indices as ArrayLike<unknown>;
-    const n = a.length;
+    const n = kind === undefined ? a.length : typedLength(indices as ArrayBufferView);
+    checkFloat32Bytes('indices (the rows gathered)', n * this.embeddingDim);
     if (n === 0 || n % batch !== 0) {
       throw new RangeError(`indices: expected a non-zero multiple of batch = ${batch} elements, got ${n}`);
     }
@@ -251,6 +263,12 @@ export class Embedding {
     return out;
   }
 }
+
+/** Tapes made by a forward and not yet consumed: a hand-made or spent tape is not among them. */
+const LIVE_TAPES = new WeakSet<object>();
+
+/** The typed arrays indices may come in. */
+const INTEGER_ARRAYS = ['Int32Array', 'Uint8Array', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array'];
 
 /** paddingIdx: undefined or null (none), else an integer in −V..V−1; returned counted from the start. */
 function checkPaddingIdx(v: unknown, V: number): number | null {

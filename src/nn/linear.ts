@@ -11,10 +11,11 @@ import { addColumnSums, addRowBias } from '../kernels/rows.js';
 import { Random } from '../core/random.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
 import {
-  addPrefix, makeTensor, prefixedName, read2dShape, readPrefix, readTensorDict, selectPrefix,
+  addPrefix, makeTensor, prefixedName, read2dShape, readPrefix, readTensorDict, selectPrefix, snapshotTensorDict,
   type LoadStateDictOptions, type StateDictOptions, type TensorInput,
 } from '../core/tensor-input.js';
-import { checkConfig, checkFloat32Length, checkObject, checkOptionalBoolean, checkPositiveInt, describe } from '../core/validate.js';
+import { checkConfig, checkFloat32Length, checkOptionalBoolean, describe, overlaps, ownValue, snapshot } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** Options of `new Linear(...)`. */
 export interface LinearOptions {
@@ -41,7 +42,7 @@ export interface LinearParams {
 
 /**
  * What `forward` keeps for `backward`: a copy of the input, so the caller may reuse x. A forward
- * result can be passed to backward more than once (each call adds the gradients again).
+ * result is consumed once, by the layer that made it.
  */
 class LinearTape {
   constructor(
@@ -53,6 +54,9 @@ class LinearTape {
     readonly x: Float32Array,
   ) {}
 }
+
+/** Tapes made by a forward and not yet consumed: a hand-made or spent tape is not among them. */
+const LIVE_TAPES = new WeakSet<LinearTape>();
 
 /** What `forward` returns; pass it to `backward`. */
 export interface LinearForward {
@@ -90,11 +94,14 @@ export class Linear {
    * in [−1/√in, 1/√in), the weight drawn first, from one generator seeded with `seed`.
    */
   constructor(options: LinearOptions) {
-    checkObject('Linear options', options);
-    this.inFeatures = checkPositiveInt('inFeatures', options.inFeatures);
-    this.outFeatures = checkPositiveInt('outFeatures', options.outFeatures);
-    this.bias = checkOptionalBoolean('bias', options.bias, true);
-    const rng = new Random(options.seed ?? 0);
+    // Read once: the values checked are the values used.
+    const o = snapshot('Linear options', options, ['inFeatures', 'outFeatures', 'bias', 'seed']);
+    this.inFeatures = checkSize('inFeatures', o.inFeatures);
+    this.outFeatures = checkSize('outFeatures', o.outFeatures);
+    this.bias = checkOptionalBoolean('bias', o.bias, true);
+    // Parameters and gradients, checked before any is allocated.
+    checkFloat32Bytes('Linear parameters and gradients', 2 * this.outFeatures * (this.inFeatures + 1));
+    const rng = new Random((o.seed === undefined ? 0 : o.seed) as number);
     const make = (): LinearParams => {
       const p: LinearParams = { weight: new Float32Array(this.outFeatures * this.inFeatures) };
       if (this.bias) p.bias = new Float32Array(this.outFeatures);
@@ -117,8 +124,7 @@ export class Linear {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: LinearConfig): Linear {
-    checkConfig(config, Linear.kind, ['inFeatures', 'outFeatures', 'bias']);
-    const { inFeatures, outFeatures, bias } = config;
+    const { inFeatures, outFeatures, bias } = checkConfig(config, Linear.kind, ['inFeatures', 'outFeatures', 'bias']) as unknown as typeof config;
     return new Linear({ inFeatures, outFeatures, bias });
   }
 
@@ -135,11 +141,11 @@ export class Linear {
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options?: LoadStateDictOptions): Linear {
     const prefix = readPrefix('Linear.fromPyTorch options', options);
-    const d = selectPrefix('stateDict', stateDict, prefix);
     const what = prefixedName('stateDict', prefix);
+    const d = snapshotTensorDict(what, selectPrefix('stateDict', stateDict, prefix));   // keys and values read once
     const [outFeatures, inFeatures] = read2dShape(what, d, 'weight', '[outFeatures, inFeatures]');
-    const layer = new Linear({ outFeatures, inFeatures, bias: d.bias !== undefined });
-    layer.loadStateDict(addPrefix(d, prefix) as Record<string, TensorInput>, { prefix });   // the keys read once, above
+    const layer = new Linear({ outFeatures, inFeatures, bias: ownValue(d, 'bias') !== undefined });
+    layer.loadStateDict(addPrefix(d, prefix), { prefix });
     return layer;
   }
 
@@ -150,7 +156,9 @@ export class Linear {
    */
   forward(x: Float32Array, batch: number): LinearForward {
     const y = this.run(x, batch);
-    return { y, tape: new LinearTape(this, batch, x.slice()) };
+    const tape = new LinearTape(this, batch, x.slice());
+    LIVE_TAPES.add(tape);
+    return { y, tape };
   }
 
   /**
@@ -158,9 +166,10 @@ export class Linear {
    * @param x [batch, in]
    */
   run(x: Float32Array, batch: number): Float32Array {
-    checkPositiveInt('batch', batch);
+    checkSize('batch', batch);
     checkFloat32Length('x', x, batch * this.inFeatures, 'batch*inFeatures');
     const I = this.inFeatures, O = this.outFeatures;
+    checkFloat32Bytes(`batch (y of ${batch} rows)`, batch * O);
     const y = new Float32Array(batch * O);
     gemmNT(y, 0, O, x, 0, I, this.params.weight, 0, I, batch, O, I, false);
     if (this.params.bias) addRowBias(y, 0, O, this.params.bias, batch, O);
@@ -174,13 +183,22 @@ export class Linear {
    * @param dy [batch, out] gradient with respect to y
    */
   backward(forward: LinearForward, dy: Float32Array): Float32Array {
-    // The result object, or (as before 0.2) its tape.
-    const tape: unknown = forward instanceof LinearTape ? forward : (forward as { tape?: unknown } | null)?.tape;
+    // The result object, or (as before 0.2) its tape; read once.
+    const tape: unknown = forward instanceof LinearTape ? forward
+      : typeof forward === 'object' && forward !== null ? ownValue(forward, 'tape') : undefined;
     if (!(tape instanceof LinearTape) || tape.layer !== this) {
       throw new TypeError(`forward: expected the result of this layer's forward(), got ${describe(forward)}`);
     }
+    if (!LIVE_TAPES.has(tape)) {
+      throw new Error('forward: this forward result was already consumed by a backward (or was not made by forward()); call forward() again');
+    }
     const B = tape.batch, I = this.inFeatures, O = this.outFeatures;
     checkFloat32Length('dy', dy, B * O, 'batch*outFeatures');
+    // The gradients are written while dy is read.
+    for (const g of [this.grads.weight, this.grads.bias]) {
+      if (g !== undefined && overlaps(dy, g)) throw new RangeError('dy: expected memory apart from the layer\'s grads, got an overlap');
+    }
+    LIVE_TAPES.delete(tape);
     gemmTN(this.grads.weight, 0, I, dy, 0, O, tape.x, 0, I, O, I, B, true);
     if (this.grads.bias) addColumnSums(this.grads.bias, dy, 0, O, B, O);
     const dx = new Float32Array(B * I);

@@ -4,7 +4,7 @@
  * gradient into it (overwriting: a loss starts the chain, so there is nothing to add to). Both
  * reduce with the mean, PyTorch's default `reduction='mean'`.
  */
-import { checkFloat32, checkFloat32Length, checkPositiveInt, describe } from '../core/validate.js';
+import { checkFloat32, checkFloat32Length, checkPositiveInt, describe, isArray, overlaps, typedArrayKind, typedLength } from '../core/validate.js';
 
 /**
  * Mean squared error, PyTorch's F.mse_loss: L = (1/n) Σ (pred − target)² over all n elements.
@@ -15,7 +15,7 @@ import { checkFloat32, checkFloat32Length, checkPositiveInt, describe } from '..
  */
 export function mseLoss(pred: Float32Array, target: Float32Array, dPred?: Float32Array): number {
   checkFloat32('pred', pred);
-  const n = pred.length;
+  const n = typedLength(pred);
   if (n === 0) throw new RangeError('pred: expected at least one element, got Float32Array(0)');
   checkFloat32Length('target', target, n, 'pred.length');
   if (dPred !== undefined) checkFloat32Length('dPred', dPred, n, 'pred.length');
@@ -25,8 +25,11 @@ export function mseLoss(pred: Float32Array, target: Float32Array, dPred?: Float3
     sum += d * d;
   }
   if (dPred !== undefined) {
+    // Written through a scratch array when dPred shares memory with pred or target.
+    const out = overlaps(dPred, pred) || overlaps(dPred, target) ? new Float32Array(n) : dPred;
     const scale = 2 / n;
-    for (let i = 0; i < n; i++) dPred[i] = scale * (pred[i]! - target[i]!);
+    for (let i = 0; i < n; i++) out[i] = scale * (pred[i]! - target[i]!);
+    if (out !== dPred) dPred.set(out);
   }
   return sum / n;
 }
@@ -48,10 +51,10 @@ export function softmaxCrossEntropy(
   dLogits?: Float32Array,
 ): number {
   checkPositiveInt('classes', classes);
-  if (!(targets instanceof Int32Array) && !Array.isArray(targets)) {
+  if (typedArrayKind(targets) !== 'Int32Array' && !isArray(targets)) {
     throw new TypeError(`targets: expected an Int32Array or number[], got ${describe(targets)}`);
   }
-  const B = targets.length;
+  const B = typedArrayKind(targets) === 'Int32Array' ? typedLength(targets as Int32Array) : targets.length;
   if (B === 0) throw new RangeError(`targets: expected at least one target, got ${describe(targets)}`);
   for (let b = 0; b < B; b++) {
     const t = targets[b];
@@ -61,6 +64,9 @@ export function softmaxCrossEntropy(
   }
   checkFloat32Length('logits', logits, B * classes, 'batch*classes');
   if (dLogits !== undefined) checkFloat32Length('dLogits', dLogits, B * classes, 'batch*classes');
+  // Written through a scratch array when dLogits shares memory with logits.
+  const dOut = dLogits !== undefined && (overlaps(dLogits, logits) || (!isArray(targets) && overlaps(dLogits, targets as Int32Array)))
+    ? new Float32Array(B * classes) : dLogits;
   let total = 0;
   for (let b = 0; b < B; b++) {
     const row = b * classes;
@@ -70,12 +76,13 @@ export function softmaxCrossEntropy(
     for (let k = 0; k < classes; k++) sumExp += Math.exp(logits[row + k]! - max);
     const t = targets[b]!;
     total += max + Math.log(sumExp) - logits[row + t]!;
-    if (dLogits !== undefined) {
+    if (dOut !== undefined) {
       for (let k = 0; k < classes; k++) {
         const p = Math.exp(logits[row + k]! - max) / sumExp;
-        dLogits[row + k] = (p - (k === t ? 1 : 0)) / B;
+        dOut[row + k] = (p - (k === t ? 1 : 0)) / B;
       }
     }
   }
+  if (dOut !== dLogits) dLogits!.set(dOut!);
   return total / B;
 }

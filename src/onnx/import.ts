@@ -10,8 +10,9 @@
  * the graph rather than stored, and layers whose sizes or directions do not chain into one stack.
  */
 import type { Tensor } from '../core/tensor.js';
-import { describe } from '../core/validate.js';
-import { attribute, decodeModel, tensorFloats, type Node, type TensorIn, type TensorOut } from './model.js';
+import { describe, snapshot } from '../core/validate.js';
+import { readMaxBytes } from '../core/limits.js';
+import { attribute, decodeModel, elementCount, tensorFloats, type Node, type TensorIn, type TensorOut } from './model.js';
 import { reorderGates, swapPeephole } from './gates.js';
 import { ONNXError } from './protobuf.js';
 
@@ -22,10 +23,17 @@ export interface FromONNXOptions {
    * a one-layer stack of that node. Default: every LSTM (GRU) node, in graph order, one layer each.
    */
   node?: string | number;
+  /**
+   * Most bytes the model's weights may decode to (float32), checked before any is decoded;
+   * default: the bound in force (1 GiB, see withMaxBytes).
+   */
+  maxBytes?: number;
 }
 
 /** A stack read from an ONNX model: its constructor options and its PyTorch-keyed state dict. */
 export interface ONNXStack {
+  /** The byte bound the read used (options.maxBytes or the bound in force), for building the stack. */
+  maxBytes: number;
   layout: {
     inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean; bias: boolean;
     resetAfter: boolean; peephole: boolean;
@@ -78,19 +86,29 @@ function readAttributes(n: Node, opType: 'LSTM' | 'GRU', where: string): { H: nu
   return { H, D, linearBeforeReset };
 }
 
-/** A node input's stored values, shape checked. */
+/**
+ * What a node's inputs are looked up in: the stored values by name, and the bytes the weights
+ * decode to so far against maxBytes (checked before each tensor is decoded).
+ */
+interface Store { consts: Map<string, TensorIn | TensorOut>; used: number; max: number }
+
+/** A node input's stored values, shape checked, counted against the budget before decoding. */
 function stored(
-  consts: Map<string, TensorIn | TensorOut>, n: Node, slot: number, label: string, where: string, dims: number[] | null,
+  store: Store, n: Node, slot: number, label: string, where: string, dims: number[] | null,
 ): { data: Float32Array; dims: number[] } | null {
   const name = n.inputs[slot];
   if (name === undefined || name === '') return null;
-  const t = consts.get(name);
+  const t = store.consts.get(name);
   if (t === undefined) {
     throw new ONNXError(`${where}: input ${label} ("${name}") is not an initializer or Constant; expected weights stored in the file (missing initializer)`);
   }
   const tdims = [...t.dims];
   if (dims !== null && (tdims.length !== dims.length || tdims.some((d, k) => d !== dims[k]))) {
     throw new ONNXError(`${where}: input ${label} ("${name}"): expected shape [${dims.join(', ')}], got [${tdims.join(', ')}]`);
+  }
+  store.used += 4 * elementCount(tdims, `${where}: input ${label} ("${name}")`);
+  if (store.used > store.max) {
+    throw new ONNXError(`${where}: input ${label} ("${name}"): expected weights of at most maxBytes = ${store.max} bytes decoded, got ${store.used} so far`);
   }
   return { data: tensorFloats(t, `${where}: input ${label} ("${name}")`), dims: tdims };
 }
@@ -100,8 +118,10 @@ function stored(
  * checked). Throws ONNXError for a malformed file or anything this library cannot carry.
  */
 export function readONNXStack(opType: 'LSTM' | 'GRU', bytes: Uint8Array, options: FromONNXOptions = {}): ONNXStack {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${opType}.fromONNX options: expected an object, got ${describe(options)}`);
-  const sel = options.node;
+  // Read once, own keys only.
+  const o = snapshot(`${opType}.fromONNX options`, options, ['node', 'maxBytes']);
+  const sel = o.node;
+  const maxBytes = readMaxBytes('options.maxBytes', o.maxBytes);
   if (sel !== undefined && typeof sel !== 'string' && !(typeof sel === 'number' && Number.isInteger(sel) && sel >= 0)) {
     throw new TypeError(`node: expected a node name or a non-negative integer index, got ${describe(sel)}`);
   }
@@ -132,6 +152,7 @@ export function readONNXStack(opType: 'LSTM' | 'GRU', bytes: Uint8Array, options
   }
 
   const G = opType === 'LSTM' ? 4 : 3;
+  const store: Store = { consts, used: 0, max: maxBytes };
   const stateDict: Record<string, Tensor> = {};
   let first: ReturnType<typeof readAttributes> | null = null;
   let inputSize = 0, bias = false, peephole = false;
@@ -143,7 +164,7 @@ export function readONNXStack(opType: 'LSTM' | 'GRU', bytes: Uint8Array, options
       throw new ONNXError(`${where}: expected hidden_size ${first.H}, ${first.D === 2 ? 'bidirectional' : 'forward'}${opType === 'GRU' ? `, linear_before_reset ${first.linearBeforeReset ? 1 : 0}` : ''} like layer 0, got hidden_size ${at.H}, ${at.D === 2 ? 'bidirectional' : 'forward'}${opType === 'GRU' ? `, linear_before_reset ${at.linearBeforeReset ? 1 : 0}` : ''}`);
     }
     const { H, D } = at, GH = G * H;
-    const W = stored(consts, n, 1, 'W', where, null);
+    const W = stored(store, n, 1, 'W', where, null);
     if (W === null) throw new ONNXError(`${where}: expected input W, got none`);
     if (W.dims.length !== 3 || W.dims[0] !== D || W.dims[1] !== GH || W.dims[2]! <= 0) {
       throw new ONNXError(`${where}: input W: expected shape [${D}, ${GH}, inputSize], got [${W.dims.join(', ')}]`);
@@ -151,10 +172,10 @@ export function readONNXStack(opType: 'LSTM' | 'GRU', bytes: Uint8Array, options
     const I = W.dims[2]!;
     if (l === 0) inputSize = I;
     else if (I !== D * H) throw new ONNXError(`${where}: input W: expected inputSize ${D * H} (the previous layer's outputs), got ${I}`);
-    const R = stored(consts, n, 2, 'R', where, [D, GH, H]);
+    const R = stored(store, n, 2, 'R', where, [D, GH, H]);
     if (R === null) throw new ONNXError(`${where}: expected input R, got none`);
-    const B = stored(consts, n, 3, 'B', where, [D, 2 * GH]);
-    const P = opType === 'LSTM' ? stored(consts, n, 7, 'P', where, [D, 3 * H]) : null;
+    const B = stored(store, n, 3, 'B', where, [D, 2 * GH]);
+    const P = opType === 'LSTM' ? stored(store, n, 7, 'P', where, [D, 3 * H]) : null;
     if (l === 0) { bias = B !== null; peephole = P !== null; }
     else if ((B !== null) !== bias || (P !== null) !== peephole) {
       throw new ONNXError(`${where}: expected ${bias ? 'a' : 'no'} bias B and ${peephole ? 'a' : 'no'} peephole P like layer 0, got ${B !== null ? 'a' : 'no'} B and ${P !== null ? 'a' : 'no'} P`);
@@ -173,6 +194,7 @@ export function readONNXStack(opType: 'LSTM' | 'GRU', bytes: Uint8Array, options
   });
   const f = first as ReturnType<typeof readAttributes> | null;
   return {
+    maxBytes,
     layout: {
       inputSize, hiddenSize: f!.H, numLayers: nodes.length, bidirectional: f!.D === 2, bias,
       resetAfter: f!.linearBeforeReset, peephole,

@@ -15,6 +15,7 @@
  * Encoding writes a decoded tensor back as it was read (payload copied). Decoding keeps tensor payloads as views of the file until `tensorFloats`/`tensorInts` reads
  * them, after checking that their size matches the declared dims.
  */
+import { describe, typedArrayKind } from '../core/validate.js';
 import {
   appendInts, expectWire, fieldFloat, fieldInt, fieldString, ONNXError, ProtoWriter, readFields, WIRE,
   type WireField,
@@ -297,8 +298,9 @@ function decodeGraph(ctx: Ctx, f: WireField, what: string, depth: number): Graph
  * Tensor payloads stay views of `bytes` until read.
  */
 export function decodeModel(bytes: Uint8Array): Model {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new TypeError(`bytes: expected a Uint8Array holding an ONNX model, got ${bytes === null ? 'null' : typeof bytes}`);
+  // By brand: a Proxy or look-alike is not bytes (a Node Buffer is a Uint8Array).
+  if (typedArrayKind(bytes) !== 'Uint8Array') {
+    throw new TypeError(`bytes: expected a Uint8Array holding an ONNX model, got ${describe(bytes)}`);
   }
   if (bytes.length > MAX_MODEL_BYTES) throw new ONNXError(`bytes: expected at most ${MAX_MODEL_BYTES} bytes (protobuf's limit), got ${bytes.length}`);
   if (bytes.length === 0) throw new ONNXError('bytes: expected an ONNX model, got 0 bytes');

@@ -12,7 +12,7 @@
  * never changed.
  */
 import type { Parameter } from '../core/tensor.js';
-import { checkConfig, checkOptionalBoolean } from '../core/validate.js';
+import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
 import { checkHyper, Optimizer } from './optimizer.js';
 
 /** Options of `new Adam(...)`; PyTorch's names, camelCased (betas split in two). */
@@ -73,12 +73,14 @@ export class Adam extends Optimizer {
    * @param options see AdamOptions (all optional)
    */
   constructor(params: Parameter[], options: AdamOptions = {}) {
-    super(params, options, 'Adam', 1e-3);
-    this.beta1 = checkHyper('beta1', options.beta1, 0.9, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
-    this.beta2 = checkHyper('beta2', options.beta2, 0.999, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
-    this.eps = checkHyper('eps', options.eps, 1e-8, (x) => x >= 0, 'a finite number >= 0');
-    this.weightDecay = checkHyper('weightDecay', options.weightDecay, 0, (x) => x >= 0, 'a finite number >= 0');
-    this.decoupled = checkOptionalBoolean('decoupled', options.decoupled, false);
+    // Read once: the values checked are the values used.
+    const o = snapshot('Adam options', options, ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupled']) as AdamOptions;
+    super(params, o, 'Adam', 1e-3);
+    this.beta1 = checkHyper('beta1', o.beta1, 0.9, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+    this.beta2 = checkHyper('beta2', o.beta2, 0.999, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+    this.eps = checkHyper('eps', o.eps, 1e-8, (x) => x >= 0, 'a finite number >= 0');
+    this.weightDecay = checkHyper('weightDecay', o.weightDecay, 0, (x) => x >= 0, 'a finite number >= 0');
+    this.decoupled = checkOptionalBoolean('decoupled', o.decoupled, false);
     this.expAvg = this.params.map((p) => new Float32Array(p.value.length));
     this.expAvgSq = this.params.map((p) => new Float32Array(p.value.length));
   }
@@ -95,13 +97,13 @@ export class Adam extends Optimizer {
    * together. Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(params: Parameter[], config: AdamConfig): Adam {
-    checkConfig(config, Adam.kind, ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupled']);
-    const { lr, beta1, beta2, eps, weightDecay, decoupled } = config;
+    const { lr, beta1, beta2, eps, weightDecay, decoupled } = checkConfig(config, Adam.kind, ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupled']) as unknown as typeof config;
     return new Adam(params, { lr, beta1, beta2, eps, weightDecay, decoupled });
   }
 
   /** Updates every parameter in place from its gradient; allocates nothing. */
   override step(): void {
+    this.checkStepCount();
     const t = this.steps + 1;
     const lr = this.lrValue, b1 = this.beta1, b2 = this.beta2, eps = this.eps, wd = this.weightDecay;
     const stepSize = lr / (1 - Math.pow(b1, t));

@@ -13,7 +13,7 @@
  */
 import type { Parameter, Tensor } from '../core/tensor.js';
 import { makeTensor, readTensorDict, type TensorInput } from '../core/tensor-input.js';
-import { checkFloat32, checkObject, describe } from '../core/validate.js';
+import { checkFloat32, checkObject, describe, findOverlap, isArray, snapshot, typedLength } from '../core/validate.js';
 
 /** An optimizer's state: see the module comment. */
 export interface OptimizerState {
@@ -31,24 +31,34 @@ export interface OptimizerStateInput {
 
 /** Throws unless params is a non-empty array of Parameters with matching lengths, each value once. */
 export function checkParameters(params: unknown): Parameter[] {
-  if (!Array.isArray(params) || params.length === 0) {
+  if (!isArray(params) || params.length === 0) {
     throw new TypeError(`params: expected a non-empty array of {name, value, grad}, got ${describe(params)}`);
   }
   const seen = new Map<Float32Array, number>();
-  params.forEach((p: unknown, k) => {
-    const o = checkObject(`params[${k}]`, p);
+  const out: Parameter[] = [];
+  const n = params.length;
+  for (let k = 0; k < n; k++) {
+    // Read once: the arrays checked are the arrays kept.
+    const o = snapshot(`params[${k}]`, params[k], ['name', 'value', 'grad']);
     const value = checkFloat32(`params[${k}].value`, o.value);
     const grad = checkFloat32(`params[${k}].grad`, o.grad);
-    if (grad.length !== value.length) {
-      throw new RangeError(`params[${k}].grad: expected length of value = ${value.length}, got ${grad.length}`);
+    if (typedLength(grad) !== typedLength(value)) {
+      throw new RangeError(`params[${k}].grad: expected length of value = ${typedLength(value)}, got ${typedLength(grad)}`);
     }
     const first = seen.get(value);
     if (first !== undefined) {
       throw new RangeError(`params[${k}]: expected each parameter once, got the value array of params[${first}] again`);
     }
     seen.set(value, k);
-  });
-  return (params as Parameter[]).map((p) => ({ name: p.name, value: p.value, grad: p.grad }));
+    out.push({ name: o.name as string, value, grad });
+  }
+  // Values and gradients are updated in place: no two of them may share memory.
+  const clash = findOverlap(out.flatMap((p) => [p.value, p.grad]));
+  if (clash !== null) {
+    const name = (i: number): string => `params[${i >> 1}].${i & 1 ? 'grad' : 'value'}`;
+    throw new RangeError(`${name(clash[1])}: expected memory apart from every other value and gradient, got an overlap with ${name(clash[0])}`);
+  }
+  return out;
 }
 
 /**
@@ -77,10 +87,14 @@ export function saveOptimizerState(step: number, buffers: Record<string, Float32
  * length) and only then copies it in; returns the step count.
  */
 export function loadOptimizerState(state: unknown, buffers: Record<string, Float32Array[]>): number {
-  const s = checkObject('state', state);
+  // Read once: the values checked are the values used.
+  const s = snapshot('state', state, ['step', 'tensors']);
   const step = s.step;
   if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
     throw new RangeError(`state.step: expected a non-negative integer, got ${describe(step)}`);
+  }
+  if (step > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(`state.step: expected a non-negative integer at most ${Number.MAX_SAFE_INTEGER} (a safe integer), got ${step}`);
   }
   const shapes: Record<string, number[]> = {};
   for (const [name, arrays] of Object.entries(buffers)) {
@@ -129,6 +143,13 @@ export abstract class Optimizer {
 
   /** Updates every parameter in place from its gradient; allocates nothing. */
   abstract step(): void;
+
+  /** Throws, before anything changes, when one more step would leave the safe integers. */
+  protected checkStepCount(): void {
+    if (this.steps >= Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`step: expected a step count below ${Number.MAX_SAFE_INTEGER}, got ${this.steps} steps taken`);
+    }
+  }
 
   /** Sets the gradient of every parameter to zero. */
   zeroGrad(): void {

@@ -13,7 +13,7 @@
  * changed.
  */
 import type { Parameter } from '../core/tensor.js';
-import { checkConfig, checkOptionalBoolean } from '../core/validate.js';
+import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
 import { checkHyper, Optimizer } from './optimizer.js';
 
 /** Options of `new SGD(...)`; PyTorch's names, camelCased. */
@@ -65,11 +65,13 @@ export class SGD extends Optimizer {
    * @param options see SGDOptions
    */
   constructor(params: Parameter[], options: SGDOptions) {
-    super(params, options, 'SGD', undefined);
-    this.momentum = checkHyper('momentum', options.momentum, 0, (x) => x >= 0, 'a finite number >= 0');
-    this.nesterov = checkOptionalBoolean('nesterov', options.nesterov, false);
-    this.weightDecay = checkHyper('weightDecay', options.weightDecay, 0, (x) => x >= 0, 'a finite number >= 0');
-    this.dampening = checkHyper('dampening', options.dampening, 0, () => true, 'a finite number');
+    // Read once: the values checked are the values used.
+    const o = snapshot('SGD options', options, ['lr', 'momentum', 'nesterov', 'weightDecay', 'dampening']) as unknown as SGDOptions;
+    super(params, o, 'SGD', undefined);
+    this.momentum = checkHyper('momentum', o.momentum, 0, (x) => x >= 0, 'a finite number >= 0');
+    this.nesterov = checkOptionalBoolean('nesterov', o.nesterov, false);
+    this.weightDecay = checkHyper('weightDecay', o.weightDecay, 0, (x) => x >= 0, 'a finite number >= 0');
+    this.dampening = checkHyper('dampening', o.dampening, 0, () => true, 'a finite number');
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new RangeError(
         `nesterov: expected momentum > 0 and dampening = 0 with nesterov: true, got momentum ${this.momentum} and dampening ${this.dampening}`,
@@ -90,13 +92,13 @@ export class SGD extends Optimizer {
    * together. Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(params: Parameter[], config: SGDConfig): SGD {
-    checkConfig(config, SGD.kind, ['lr', 'momentum', 'nesterov', 'weightDecay', 'dampening']);
-    const { lr, momentum, nesterov, weightDecay, dampening } = config;
+    const { lr, momentum, nesterov, weightDecay, dampening } = checkConfig(config, SGD.kind, ['lr', 'momentum', 'nesterov', 'weightDecay', 'dampening']) as unknown as typeof config;
     return new SGD(params, { lr, momentum, nesterov, weightDecay, dampening });
   }
 
   /** Updates every parameter in place from its gradient; allocates nothing. */
   override step(): void {
+    this.checkStepCount();
     const lr = this.lrValue, mu = this.momentum, wd = this.weightDecay;
     const keep = 1 - this.dampening, first = this.steps === 0;
     for (let k = 0; k < this.params.length; k++) {

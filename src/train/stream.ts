@@ -15,7 +15,8 @@ import type { CellState, StateArrays, StateShape } from '../cells/state.js';
 import type { CellTape } from '../cells/tape.js';
 import type { RecurrentModule } from '../layers/module.js';
 import { asModule } from '../layers/sequence-runner.js';
-import { checkFloat32Length, checkObject, checkPositiveInt } from '../core/validate.js';
+import { checkFloat32Length, snapshot } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** What StreamingRunner steps: a cell, a runner (its cell), or a unidirectional LSTM/GRU stack. */
 export type StreamModule<S extends CellState> = RecurrentCell<S> | RecurrentModule<S>;
@@ -78,21 +79,23 @@ export class StreamingRunner<S extends CellState> {
    * @param options batch size and initial state; see StreamingRunnerOptions
    */
   constructor(module: StreamModule<S>, options: StreamingRunnerOptions<S> = {}) {
-    const o = checkObject('StreamingRunner options', options);
+    const o = snapshot('StreamingRunner options', options, ['batch', 'initialState', 'batchFirst']);   // own keys, read once
     const batch = o.batch, init = o.initialState;
     const m = asModule('module', module, o.batchFirst);
     if (m.numDirections !== 1) {
       throw new RangeError('module: expected a unidirectional stack (a reverse direction needs the whole sequence), got bidirectional: true');
     }
     this.batchFirst = m.batchFirst;
-    this.batch = checkPositiveInt('batch', batch ?? 1);
+    this.batch = checkSize('batch', batch === undefined ? 1 : batch);
     this.cells = m.cells.slice();
     this.inputSize = m.inputSize;
     this.hiddenSize = m.hiddenSize;
     this.layers = m.numLayers;
     this.hasCellState = m.hasCellState;
     this.shape = m.stateShape;
-    this.start = { h: new Float32Array(this.shape.length(this.batch)), c: new Float32Array(this.shape.cellLength(this.batch)) };
+    const total = this.shape.length(this.batch), cells = this.shape.cellLength(this.batch);
+    checkFloat32Bytes(`batch (the states of ${this.batch} rows)`, total + cells);
+    this.start = { h: new Float32Array(total), c: new Float32Array(cells) };
     if (init !== undefined) {
       const s = this.shape.read('initialState', init, this.batch);
       this.start.h.set(s.h);

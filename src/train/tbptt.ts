@@ -18,7 +18,8 @@ import type { RecurrentCell } from '../cells/cell.js';
 import type { CellState, StateArrays, StateShape } from '../cells/state.js';
 import type { BackwardInput, BackwardResult, RecurrentModule, RunResult } from '../layers/module.js';
 import { asModule } from '../layers/sequence-runner.js';
-import { checkObject, checkPositiveInt } from '../core/validate.js';
+import { snapshot } from '../core/validate.js';
+import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 
 /** What TruncatedBPTT unrolls: a cell (wrapped in its own SequenceRunner), a runner, or a stack. */
 export type TBPTTModule<S extends CellState> = RecurrentCell<S> | RecurrentModule<S>;
@@ -80,19 +81,20 @@ export class TruncatedBPTT<S extends CellState> {
    * @param options batch size and optional initial state; see TruncatedBPTTOptions
    */
   constructor(module: TBPTTModule<S>, options: TruncatedBPTTOptions<S>) {
-    const o = checkObject('TruncatedBPTT options', options);
+    const o = snapshot('TruncatedBPTT options', options, ['batch', 'initialState', 'batchFirst']);   // own keys, read once
     const batch = o.batch, init = o.initialState;
     const m = this.module = asModule('module', module, o.batchFirst);
     if (m.numDirections !== 1) {
       throw new RangeError('module: expected a unidirectional stack (a reverse direction needs the whole stream), got bidirectional: true');
     }
-    this.batch = checkPositiveInt('batch', batch);
+    this.batch = checkSize('batch', batch);
     this.batchFirst = m.batchFirst;
     this.layers = m.numLayers;
     this.hiddenSize = m.hiddenSize;
     this.hasCellState = m.hasCellState;
     this.shape = m.stateShape;
     const n = this.shape.length(this.batch), nc = this.shape.cellLength(this.batch);
+    checkFloat32Bytes(`batch (the carried states of ${this.batch} rows)`, 2 * (n + nc));
     this.start = { h: new Float32Array(n), c: new Float32Array(nc) };
     this.carried = { h: new Float32Array(n), c: new Float32Array(nc) };
     if (init !== undefined) copyInto(this.start, this.shape.read('initialState', init, this.batch));

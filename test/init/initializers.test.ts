@@ -1,10 +1,10 @@
 /**
- * Initialisers: Xavier bounds and spread, orthogonality (QᵀQ ≈ I within 1e-5) and PyTorch's sign
- * convention (Q is the QR factor of the drawn normal matrix with a positive diagonal of R), the
+ * Initialisers: Xavier bounds and spread, orthogonality (QᵀQ ≈ I within 1e-5), the blocked
+ * Householder product against the reflections applied one by one, Haar moments, the
  * per-gate-block cell helpers, the forget-gate bias, determinism, argument checks.
  */
 import { describe, expect, it } from 'vitest';
-import { forgetBias, orthogonal, orthogonalRecurrent, xavierInput, xavierUniform } from '../../src/init/initializers.js';
+import { forgetBias, householderProduct, orthogonal, orthogonalRecurrent, xavierInput, xavierUniform } from '../../src/init/initializers.js';
 import { Random } from '../../src/core/random.js';
 import { LSTMCell } from '../../src/cells/lstm.js';
 import { GRUCell } from '../../src/cells/gru.js';
@@ -89,24 +89,55 @@ describe('orthogonal', () => {
     expect(columnGramError(q, 6, 6, 4)).toBeLessThan(4e-5);
   });
 
-  it('is the Q of the QR decomposition of the drawn normal matrix, with R’s diagonal positive (PyTorch)', () => {
-    for (const [rows, cols] of [[7, 7], [9, 5], [3, 8]] as const) {
-      const q = orthogonal(new Float32Array(rows * cols), rows, cols, new Random(42));
-      const rng = new Random(42);
-      const a = Array.from({ length: rows * cols }, () => rng.normal());
-      // Tall M = A (or Aᵀ when wide) = Q R  ⇒  R = QᵀM must be upper triangular with R_jj > 0.
-      const tall = rows >= cols, m = tall ? rows : cols, n = tall ? cols : rows;
-      const M = (i: number, j: number): number => (tall ? a[i * cols + j]! : a[j * cols + i]!);
-      const Q = (i: number, j: number): number => (tall ? q[i * cols + j]! : q[j * cols + i]!);
-      for (let i = 0; i < n; i++) {
+  it('the blocked (compact WY) Householder product equals the reflections applied one by one', () => {
+    for (const [m, n] of [[7, 7], [9, 5], [33, 33], [70, 40], [65, 64], [5, 1]] as const) {
+      const rng = new Random(m * 100 + n);
+      const vOff = new Int32Array(n), tau = new Float64Array(n);
+      const v = new Float64Array(n * m);
+      let off = 0;
+      for (let k = 0; k < n; k++) {
+        vOff[k] = off;
+        let vv = 0;
+        for (let i = 0; i < m - k; i++) { v[off + i] = rng.normal(); vv += v[off + i]! ** 2; }
+        tau[k] = 2 / vv;
+        off += m - k;
+      }
+      const fast = householderProduct(v, vOff, tau, m, n);
+      // Reference: Q := H_k Q for k = n − 1 … 0 on the full [m, n] matrix, plain loops.
+      const q = new Float64Array(m * n);
+      for (let j = 0; j < n; j++) q[j * n + j] = 1;
+      for (let k = n - 1; k >= 0; k--) {
         for (let j = 0; j < n; j++) {
-          let r = 0;
-          for (let k = 0; k < m; k++) r += Q(k, i) * M(k, j);
-          if (i > j) expect(Math.abs(r), `R[${i}][${j}] (${rows}×${cols})`).toBeLessThan(1e-5);
-          if (i === j) expect(r, `R[${i}][${i}] (${rows}×${cols})`).toBeGreaterThan(0);
+          let dot = 0;
+          for (let i = k; i < m; i++) dot += v[vOff[k]! + i - k]! * q[i * n + j]!;
+          for (let i = k; i < m; i++) q[i * n + j] = q[i * n + j]! - tau[k]! * dot * v[vOff[k]! + i - k]!;
         }
       }
+      let worst = 0;
+      for (let i = 0; i < q.length; i++) worst = Math.max(worst, Math.abs(q[i]! - fast[i]!));
+      expect(worst, `${m}×${n}`).toBeLessThan(1e-12);
     }
+  });
+
+  it('orthonormal across block boundaries; Haar moments: E[q_00] = 0, E[q_00²] = 1/n, both determinant signs', () => {
+    for (const [rows, cols] of [[100, 37], [37, 100], [64, 64], [129, 129]] as const) {
+      const q = orthogonal(new Float32Array(rows * cols), rows, cols, new Random(rows + cols));
+      if (rows >= cols) expect(columnGramError(q, rows, cols)).toBeLessThan(1e-5);
+      else expect(rowGramError(q, rows, cols)).toBeLessThan(1e-5);
+    }
+    const rng = new Random(11), N = 4000;
+    let mean = 0, second = 0, negative = 0;
+    for (let s = 0; s < N; s++) {
+      const q = orthogonal(new Float32Array(9), 3, 3, rng);
+      mean += q[0]! / N;
+      second += q[0]! ** 2 / N;
+      const det = q[0]! * (q[4]! * q[8]! - q[5]! * q[7]!) - q[1]! * (q[3]! * q[8]! - q[5]! * q[6]!) + q[2]! * (q[3]! * q[7]! - q[4]! * q[6]!);
+      if (det < 0) negative++;
+    }
+    expect(Math.abs(mean)).toBeLessThan(0.03);             // sd of the mean ≈ √(1/3)/√4000 ≈ 0.009
+    expect(Math.abs(second - 1 / 3)).toBeLessThan(0.02);   // sd ≈ 0.0047
+    expect(negative / N).toBeGreaterThan(0.4);
+    expect(negative / N).toBeLessThan(0.6);
   });
 
   it('is deterministic and advances the generator', () => {

@@ -40,12 +40,14 @@ describe('Embedding equals nn.Embedding (torch_embedding fixture)', () => {
     });
   }
 
-  it('backward adds (twice the gradient after two backwards); zeroGrad clears it', () => {
+  it('backward adds (twice the gradient after two forward/backward pairs); a forward result is consumed once; zeroGrad clears it', () => {
     const emb = Embedding.fromPyTorch({ weight: { shape: [V, E], data: fx.weight } }, { paddingIdx: fx.paddingIdx });
     const f = emb.forward(fx.indices, fx.batch), dy = Float32Array.from(fx.upstream.dOutputs);
     emb.backward(f, dy);
     const once = emb.grads.weight.slice();
-    emb.backward(f, dy);
+    expect(() => emb.backward(f, dy)).toThrow('forward: this forward result was already consumed by a backward');
+    expect(bitwiseEqual(emb.grads.weight, once)).toBe(true);
+    emb.backward(emb.forward(fx.indices, fx.batch), dy);
     // The second backward adds the same rows again, in the same order, onto the first's sums.
     const want = once.slice();
     fx.indices.forEach((row, i) => {

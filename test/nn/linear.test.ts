@@ -88,13 +88,15 @@ describe('Linear: forward and backward', () => {
     });
   }
 
-  it('backward adds into grads; zeroGrad clears them', () => {
+  it('backward adds into grads; zeroGrad clears them; a forward result is consumed once', () => {
     const fc = new Linear({ inFeatures: 3, outFeatures: 2, seed: 1 });
     const x = randn(6, 1), dy = randn(4, 2);
     const f = fc.forward(x, 2);
     fc.backward(f, dy);
     const once = fc.grads.weight.slice(), onceB = fc.grads.bias!.slice();
-    fc.backward(f, dy);
+    expect(() => fc.backward(f, dy)).toThrow('forward: this forward result was already consumed by a backward');
+    expect(fc.grads.weight).toEqual(once);
+    fc.backward(fc.forward(x, 2), dy);
     expectClose(fc.grads.weight, once.map((v) => 2 * v), 1e-6);
     expectClose(fc.grads.bias!, onceB.map((v) => 2 * v), 1e-6);
     fc.zeroGrad();
@@ -148,7 +150,7 @@ describe('Linear: forward and backward', () => {
     expect(() => fc.backward(null as never, new Float32Array(6))).toThrow("forward: expected the result of this layer's forward(), got null");
     // Code written before 0.2 passed the tape itself; that still works at run time.
     const legacy = (f as unknown as { tape: LinearForward }).tape;
-    expect(Array.from(fc.backward(legacy, new Float32Array(6)))).toEqual(Array.from(fc.backward(f, new Float32Array(6))));
+    expect(Array.from(fc.backward(legacy, new Float32Array(6)))).toEqual(Array.from(fc.backward(fc.forward(new Float32Array(12), 3), new Float32Array(6))));
     fc.zeroGrad();
     expect(fc.grads.weight.every((v) => v === 0)).toBe(true);
   });

@@ -72,6 +72,19 @@ describe('bad ONNX files', () => {
     expect(() => LSTM.fromONNX(encodeModel(m), {})).toThrow(ONNXError);
   });
 
+  it('maxBytes bounds the decoded weights; options are read once; a Proxy of bytes is not bytes', () => {
+    const bytes = exportONNX(new LSTM({ inputSize: 2, hiddenSize: 3, numLayers: 2, seed: 1 }));
+    // Layer 0: W 24·4, R 36·4, B 24·4 bytes = 336; layer 1's W pushes past 400.
+    expect(() => LSTM.fromONNX(bytes, { maxBytes: 400 })).toThrow(/layer 1\).*expected weights of at most maxBytes = 400 bytes decoded, got 480 so far/);
+    expect(LSTM.fromONNX(bytes, { maxBytes: 10_000 }).numLayers).toBe(2);
+    expect(() => LSTM.fromONNX(bytes, { maxBytes: -1 })).toThrow(/options.maxBytes: expected a positive safe integer/);
+    let reads = 0;
+    const opts = { get node() { reads++; return 0; } };
+    expect(LSTM.fromONNX(bytes, opts).numLayers).toBe(1);
+    expect(reads).toBe(1);
+    expect(() => LSTM.fromONNX(new Proxy(bytes, {}))).toThrow(/bytes: expected a Uint8Array holding an ONNX model, got object/);
+  });
+
   it('messages nested past the limit are refused', () => {
     // A node whose attribute holds a graph whose node holds a graph … 40 deep.
     let graph = new ProtoWriter().string(2, 'leaf').finish();
