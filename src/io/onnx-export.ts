@@ -20,7 +20,7 @@ import type { RecurrentCell } from '../cells/cell.js';
 import type { CellState } from '../cells/state.js';
 import { GRU, LSTM } from '../modules/rnn.js';
 import { Linear } from '../nn/linear.js';
-import { checkObject, checkOptionalBoolean, describe } from '../core/validate.js';
+import { checkOptionalBoolean, describe, snapshot } from '../core/validate.js';
 import { ATTR, DTYPE, encodeModel, type Node, type TensorOut, type ValueInfo } from '../onnx/model.js';
 import { reorderGates, swapPeephole } from '../onnx/gates.js';
 import { ONNXError } from '../onnx/protobuf.js';
@@ -150,17 +150,18 @@ function layerWeights(b: GraphBuilder, cells: readonly AnyCell[], l: number, isL
  */
 export function exportONNX(module: LSTM | GRU | LSTMCell | GRUCell, options: ExportONNXOptions = {}): Uint8Array {
   const plan = planOf(module);
-  checkObject('exportONNX options', options);
-  const initialState = checkOptionalBoolean('initialState', options.initialState, false);
-  const lengths = checkOptionalBoolean('lengths', options.lengths, false);
-  const head = options.head;
+  // Read once, own keys only.
+  const o = snapshot('exportONNX options', options, ['initialState', 'lengths', 'head', 'graphName']);
+  const initialState = checkOptionalBoolean('initialState', o.initialState, false);
+  const lengths = checkOptionalBoolean('lengths', o.lengths, false);
+  const head = o.head as Linear | undefined;
   const L = plan.numLayers, D = plan.numDirections, H = plan.hiddenSize, I = plan.inputSize;
   if (head !== undefined) {
     if (!(head instanceof Linear)) throw new TypeError(`head: expected a Linear, got ${describe(head)}`);
     if (head.inFeatures !== D * H) throw new RangeError(`head: expected inFeatures = ${D * H} (the outputs' features), got ${head.inFeatures}`);
   }
   if (lengths && plan.oneStep) throw new TypeError('lengths: a cell is exported as one step and takes no lengths; export a stack');
-  const graphName = options.graphName ?? 'recurrent-cells';
+  const graphName = o.graphName ?? 'recurrent-cells';
   if (typeof graphName !== 'string') throw new TypeError(`graphName: expected a string, got ${describe(graphName)}`);
 
   const b = new GraphBuilder();
