@@ -60,13 +60,24 @@
   if (!window.RC_FIXTURES) errors.push('fixtures.js is missing: run npm run build (it writes dist/ and examples/browser/fixtures.js)');
 
   // ---- 1. fingerprint -------------------------------------------------------------------------
+  // Once per backend: 'js' (TypeScript kernels), then the default 'auto' (WebAssembly SIMD here),
+  // which the parity checks and the training below then use. Both must equal Node's fingerprint.
   stage('fingerprint', function () {
+    RC.setBackend('js');
+    var fpJs = FP.fingerprint(RC);
+    result.backend = RC.setBackend('auto');
     var fp = FP.fingerprint(RC);
+    result.fingerprintJs = fpJs.fingerprint;
+    result.fingerprintPartsJs = fpJs.parts;
     result.fingerprint = fp.fingerprint;
     result.fingerprintParts = fp.parts;
     var body = $('fingerprint').tBodies[0];
     var tr = el('tr');
-    tr.appendChild(el('th', 'fingerprint'));
+    tr.appendChild(el('th', 'fingerprint (js)'));
+    tr.appendChild(el('td')).appendChild(el('code', fpJs.fingerprint));
+    body.appendChild(tr);
+    tr = el('tr');
+    tr.appendChild(el('th', 'fingerprint (' + result.backend + ')'));
     tr.appendChild(el('td')).appendChild(el('code', fp.fingerprint));
     body.appendChild(tr);
     Object.keys(fp.parts).forEach(function (k) {

@@ -5,7 +5,8 @@
 //     fixtures have arrays (test/fixtures/*.json of kind "native" and "torch");
 //   - the live training's loss fell (mean of the last 20 steps at least 10x below the first 20);
 //   - the determinism fingerprint (fingerprint.js) is bit-identical to the one Node computes with
-//     the ESM build, and so is the whole training run (hash of every step's loss).
+//     the ESM build, on both backends ('js', then the default, which must be 'wasm' in Chromium),
+//     and so is the whole training run (hash of every step's loss).
 // Exit status 1 (with the reason) unless all hold. Last line: `browser: N passed, M failed`.
 //
 //   npm run test:browser                                   (builds dist/ first)
@@ -111,6 +112,11 @@ console.log(`fixtures.js: ${built.fixtures} fixtures, ${built.arrays} arrays (${
 // ---- Node side: the same fingerprint and training run with the ESM build ------------------------
 const RC = await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href);
 const FP = loadClassic(join(HERE, 'fingerprint.js')).RCFingerprint;
+// The fingerprint on each backend in Node; they must agree (bit-identical kernels), then the page's
+// two (js, then its default) must equal them.
+RC.setBackend('js');
+const nodeFpJs = FP.fingerprint(RC);
+const nodeBackend = RC.setBackend('auto');
 const nodeFp = FP.fingerprint(RC);
 const trainer = FP.makeAddingTrainer(RC, FP.TRAIN);
 for (let i = 0; i < FP.TRAIN.steps; i++) trainer.step();
@@ -184,6 +190,14 @@ check(page?.fingerprint === nodeFp.fingerprint,
   `fingerprint bit-identical: chromium ${page?.fingerprint ?? '?'} ${page?.fingerprint === nodeFp.fingerprint ? '=' : '≠'} node ${nodeFp.fingerprint}`,
   page?.fingerprintParts ? Object.keys(nodeFp.parts).filter((k) => page.fingerprintParts[k] !== nodeFp.parts[k])
     .map((k) => `differs: ${k} chromium ${page.fingerprintParts[k]} node ${nodeFp.parts[k]}`).join('\n       ') : undefined);
+
+check(nodeFpJs.fingerprint === nodeFp.fingerprint,
+  `node fingerprints bit-identical across backends: js ${nodeFpJs.fingerprint} ${nodeFpJs.fingerprint === nodeFp.fingerprint ? '=' : '≠'} ${nodeBackend} ${nodeFp.fingerprint}`);
+check(page?.backend === 'wasm', `chromium's default backend is wasm (WebAssembly SIMD compiled in the page): ${page?.backend ?? '?'}`);
+check(page?.fingerprintJs === nodeFp.fingerprint,
+  `fingerprint bit-identical on chromium's js backend: ${page?.fingerprintJs ?? '?'} ${page?.fingerprintJs === nodeFp.fingerprint ? '=' : '≠'} node ${nodeFp.fingerprint}`,
+  page?.fingerprintPartsJs ? Object.keys(nodeFp.parts).filter((k) => page.fingerprintPartsJs[k] !== nodeFp.parts[k])
+    .map((k) => `differs: ${k} chromium ${page.fingerprintPartsJs[k]} node ${nodeFp.parts[k]}`).join('\n       ') : undefined);
 
 check(page?.lossHash === nodeTrain.lossHash && page?.lossLast === nodeTrain.lossLast,
   `training run bit-identical: ${page?.steps ?? '?'} losses + test MSE hash chromium ${page?.lossHash ?? '?'} ${page?.lossHash === nodeTrain.lossHash ? '=' : '≠'} node ${nodeTrain.lossHash}`);

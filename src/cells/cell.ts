@@ -10,12 +10,11 @@
  * of the tape; `accumulateParamGrads` and `inputGrads` finish a backward with one GEMM each over
  * all T·B rows.
  */
-import { gemmNN } from '../kernels/gemm.js';
 import { Random } from '../core/random.js';
 import { checkFloat32Length, checkObject, checkOptionalBoolean, describe, overlaps, ownValue, snapshot } from '../core/validate.js';
 import { checkFloat32Bytes, checkSize } from '../core/limits.js';
 import { CellTape } from './tape.js';
-import { gemmW } from './weights.js';
+import { gemmW, gemmWBackward } from './weights.js';
 import { paramList, PARAM_NAMES, type CellParams } from './params.js';
 import { StateShape, type CellState } from './state.js';
 import type { Parameter, Tensor } from '../core/tensor.js';
@@ -253,6 +252,7 @@ export abstract class RecurrentCell<S extends CellState> {
     const dhNext = tape.dh.subarray(n, 2 * n), dcNext = tape.dc.subarray(nc, 2 * nc);
     if (d.h) dhNext.set(d.h); else dhNext.fill(0);
     if (d.c) dcNext.set(d.c); else dcNext.fill(0);
+    this.prepareBackward(tape);
     this.backwardStep(tape, 0);
     tape.ready = false;
     LIVE_STEPS.delete(tape);
@@ -299,6 +299,16 @@ export abstract class RecurrentCell<S extends CellState> {
   }
 
   /**
+   * @internal Before a backward's first step: the backward products read W_ih and W_hh as they
+   * are now (the wasm backend packs them once per backward).
+   */
+  prepareBackward(tape: CellTape): void {
+    tape.weightIh.refreshBackward();
+    tape.weightHh.refreshBackward();
+    tape.weightHr?.refreshBackward();
+  }
+
+  /**
    * @internal Input projection of every step at once, before the time loop (PyTorch's
    * pre_compute_input): tape.gates [T·B, G·H] = tape.x [T·B, I] · W_ihᵀ. The biases are added
    * inside the step, in the same pass as the activations.
@@ -314,7 +324,7 @@ export abstract class RecurrentCell<S extends CellState> {
    */
   inputGrads(dx: Float32Array, tape: CellTape): void {
     const GH = this.gateCount * this.hiddenSize, rows = tape.steps * tape.batch, I = this.inputSize;
-    gemmNN(dx, 0, I, tape.gates, 0, GH, this.params.weightIh, 0, I, rows, I, GH, false);
+    gemmWBackward(dx, 0, I, tape.gates, 0, GH, tape.weightIh, 0, rows, GH, false);
   }
 
   /** The biases the step adds to the pre-activations, [G·H] (all but resetAfter's b_hn). */

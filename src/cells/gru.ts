@@ -12,7 +12,7 @@
  * Gate blocks in the weights are r, z, n (PyTorch's order). PyTorch's nn.GRU is the resetAfter
  * form with h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}; its z rows are the negation of ours (σ(−a) = 1 − σ(a)).
  */
-import { gemmNN, gemmTN } from '../kernels/gemm.js';
+import { gemmTN, gruGatesOnWasm } from '../kernels/backend.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
@@ -23,7 +23,7 @@ import {
 import { RecurrentCell, type CellOptions } from './cell.js';
 import type { GRUState } from './state.js';
 import type { CellTape } from './tape.js';
-import { gemmW } from './weights.js';
+import { gemmW, gemmWBackward } from './weights.js';
 
 /** Options of `new GRUCell(...)`. */
 export interface GRUCellOptions extends CellOptions {
@@ -115,12 +115,13 @@ export class GRUCell extends RecurrentCell<GRUState> {
     if (this.resetAfter) {
       // hh [rows, H] = h_{t−1} · W_hnᵀ (r multiplies it, so it cannot go onto the gates)
       gemmW(tape.hh, 0, H, tape.h, sPrev, H, tape.weightHh, 2 * H, rows, H, false);
-      gruResetAfterForward(tape, t, this.bias ? this.params.biasHh! : null);
+      const biasHh = this.bias ? this.params.biasHh! : null;
+      if (!gruGatesOnWasm(tape, t, 'resetAfter', biasHh)) gruResetAfterForward(tape, t, biasHh);
     } else {
       // r, z ; aux = r ⊙ h_{t−1} ; gates[t][:, 2H:3H] += (r ⊙ h_{t−1}) · W_hnᵀ ; n ; h_t
-      gruResetForward(tape, t);
+      if (!gruGatesOnWasm(tape, t, 'reset', null)) gruResetForward(tape, t);
       gemmW(tape.gates, gOff + 2 * H, G3, tape.aux, sPrev, H, tape.weightHh, 2 * H, rows, H, true);
-      gruCandidateForward(tape, t);
+      if (!gruGatesOnWasm(tape, t, 'candidate', null)) gruCandidateForward(tape, t);
     }
   }
 
@@ -128,19 +129,19 @@ export class GRUCell extends RecurrentCell<GRUState> {
   backwardStep(tape: CellTape, t: number): void {
     const B = tape.batch, H = this.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
     const gOff = t * B * G3, sPrev = t * B * H, dPrev = (t & 1) * B * H;
-    const W = this.params.weightHh;
+    const W = tape.weightHh;
     if (this.resetAfter) {
       gruResetAfterBackward(tape, t);
       // dh_{t−1} += [dr, dz]·W_h{r,z} + d(W_hn h)·W_hn   (d(W_hn h) is in aux)
-      gemmNN(tape.dh, dPrev, H, tape.gates, gOff, G3, W, 0, H, rows, H, 2 * H, true);
-      gemmNN(tape.dh, dPrev, H, tape.aux, sPrev, H, W, 2 * H * H, H, rows, H, H, true);
+      gemmWBackward(tape.dh, dPrev, H, tape.gates, gOff, G3, W, 0, rows, 2 * H, true);
+      gemmWBackward(tape.dh, dPrev, H, tape.aux, sPrev, H, W, 2 * H, rows, H, true);
     } else {
       gruCandidateBackward(tape, t);
       // dTemp = d(r ⊙ h_{t−1}) [rows, H] = dn_pre [rows, H] · W_hn [H, H]
-      gemmNN(tape.dTemp, 0, H, tape.gates, gOff + 2 * H, G3, W, 2 * H * H, H, rows, H, H, false);
+      gemmWBackward(tape.dTemp, 0, H, tape.gates, gOff + 2 * H, G3, W, 2 * H, rows, H, false);
       gruResetBackward(tape, t);
       // dh_{t−1} += [dr, dz] · W_h{r,z}
-      gemmNN(tape.dh, dPrev, H, tape.gates, gOff, G3, W, 0, H, rows, H, 2 * H, true);
+      gemmWBackward(tape.dh, dPrev, H, tape.gates, gOff, G3, W, 0, rows, 2 * H, true);
     }
   }
 

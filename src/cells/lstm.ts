@@ -19,14 +19,14 @@
  *   i_t = σ(… + p_i ⊙ c_{t−1}),  f_t = σ(… + p_f ⊙ c_{t−1}),  o_t = σ(… + p_o ⊙ c_t)
  * (ONNX's LSTM with input P, whose rows are ordered i, o, f).
  */
-import { gemmNN, gemmTN } from '../kernels/gemm.js';
+import { gemmTN, lstmGatesOnWasm } from '../kernels/backend.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
 import type { LSTMState } from './state.js';
 import type { CellTape } from './tape.js';
-import { gemmW } from './weights.js';
+import { gemmW, gemmWBackward } from './weights.js';
 import { inferCellSizes } from './pytorch.js';
 import {
   addPrefix, prefixedName, readPrefix, selectPrefix, snapshotTensorDict, type LoadStateDictOptions, type TensorInput,
@@ -130,10 +130,11 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
     // gates[t] [rows, 4H] += h_{t−1} [rows, P] · W_hhᵀ  (onto the input projection x_t·W_ihᵀ)
     gemmW(tape.gates, t * B * G4, G4, tape.h, t * B * P, P, tape.weightHh, 0, rows, G4, true);
     if (this.peephole) {
-      lstmPeepholeGatesForward(tape, t, this.params.weightPeephole!);   // never with a projection
+      // The peephole pass is TypeScript on every backend (never with a projection).
+      lstmPeepholeGatesForward(tape, t, this.params.weightPeephole!);
       return;
     }
-    lstmGatesForward(tape, t);
+    if (!lstmGatesOnWasm(tape, t)) lstmGatesForward(tape, t);
     // With a projection: h_t [rows, P] = m_t [rows, H] · W_hrᵀ (the kernel wrote m_t to tape.proj).
     if (tape.weightHr !== null) gemmW(tape.h, (t + 1) * B * P, P, tape.proj, t * B * H, H, tape.weightHr, 0, rows, P, false);
   }
@@ -146,13 +147,13 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
       // dh_t [rows, P] (block (t+1) & 1): dm_t [rows, H] = dh_t · W_hr into dTemp, which the
       // kernel reads in place of dh; dW_hr [P, H] += dh_tᵀ · m_t over the active rows.
       const next = ((t + 1) & 1) * B * P;
-      gemmNN(tape.dTemp, 0, H, tape.dh, next, P, this.params.weightHr!, 0, H, rows, H, P, false);
+      gemmWBackward(tape.dTemp, 0, H, tape.dh, next, P, tape.weightHr!, 0, rows, P, false);
       gemmTN(this.grads.weightHr!, 0, H, tape.dh, next, P, tape.proj, t * B * H, H, P, H, rows, true);
     }
     if (this.peephole) lstmPeepholeGatesBackward(tape, t, this.params.weightPeephole!);
     else lstmGatesBackward(tape, t);
     // dh_{t−1} [rows, P] (+)= dGates [rows, 4H] · W_hh [4H, P]; the kernel zeroed it unless projected.
-    gemmNN(tape.dh, (t & 1) * B * P, P, tape.gates, t * B * G4, G4, this.params.weightHh, 0, P, rows, P, G4, !projected);
+    gemmWBackward(tape.dh, (t & 1) * B * P, P, tape.gates, t * B * G4, G4, tape.weightHh, 0, rows, G4, !projected);
   }
 
   /** @internal */

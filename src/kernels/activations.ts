@@ -11,18 +11,21 @@
 
 const LOG2E = 1.4426950408889634;
 const LN2 = 0.6931471805599453;
-/** 1.5·2^52: adding and subtracting it rounds a double to the nearest integer. */
-const ROUND = 6755399441055744.0;
+/** @internal 1.5·2^52: adding and subtracting it rounds a double to the nearest integer. */
+export const ROUND = 6755399441055744.0;
 /** Table resolution: e^x = 2^(k/64) · e^r with |r| ≤ ln2/128. */
 const SUBSTEPS = 64;
-const SCALE = SUBSTEPS * LOG2E;
-const STEP = LN2 / SUBSTEPS;
+/** @internal 64/ln2: x·SCALE is x in units of ln2/64. */
+export const SCALE = SUBSTEPS * LOG2E;
+/** @internal ln2/64, the table step. */
+export const STEP = LN2 / SUBSTEPS;
 /**
  * 2^(j/64) for j in [0, 64), correctly rounded (written out as literals, which every engine reads
  * to the same double; Math.pow's last bit differs between engines, e.g. Node 20 and Chromium 156).
  * Generated with Python's decimal module at 60 digits: float((Decimal(2).ln() * j / 64).exp()).
+ * @internal (also read by the WebAssembly gate kernels, kernels/wasm/gates-module.ts)
  */
-const POW2_FRAC = /* @__PURE__ */ new Float64Array([
+export const POW2_FRAC = /* @__PURE__ */ new Float64Array([
   1.0, 1.0108892860517005, 1.0218971486541166, 1.0330248790212284,
   1.0442737824274138, 1.0556451783605572, 1.0671404006768237, 1.0787607977571199,
   1.0905077326652577, 1.102382583307841, 1.1143867425958924, 1.1265216186082418,
@@ -40,8 +43,8 @@ const POW2_FRAC = /* @__PURE__ */ new Float64Array([
   1.8340080864093424, 1.8539791250833855, 1.8741676341103, 1.8945759815869656,
   1.9152065613971474, 1.9360617934922943, 1.9571441241754002, 1.978456026387951,
 ]);
-/** 2^n for n in [−128, 127], indexed by n + 128, by exact doubling and halving. */
-const POW2 = /* @__PURE__ */ (() => {
+/** @internal 2^n for n in [−128, 127], indexed by n + 128, by exact doubling and halving. */
+export const POW2 = /* @__PURE__ */ (() => {
   const t = new Float64Array(256);
   t[128] = 1;
   for (let n = 1; n < 128; n++) t[128 + n] = t[127 + n]! * 2;
@@ -70,8 +73,8 @@ export function sigmoid(x: number): number {
   return 1 / (1 + expFast(-x));
 }
 
-/** Below this |x|, tanh uses its Taylor polynomial (1 − 2/(1 + e^{2x}) would cancel). */
-const TANH_SERIES = 1 / 128;
+/** @internal Below this |x|, tanh uses its Taylor polynomial (1 − 2/(1 + e^{2x}) would cancel). */
+export const TANH_SERIES = 1 / 128;
 
 /**
  * Hyperbolic tangent: 1 − 2 / (1 + e^{2x}), and for |x| < 1/128 the odd Taylor polynomial

@@ -157,6 +157,7 @@ export class SequenceRunner<S extends CellState> extends RecurrentModule<S> {
       dOut = new Float32Array(T * n);
       packSteps(dOut, up.dOutputs!, p, P);
     }
+    cell.prepareBackward(tape);
     for (let t = T - 1; t >= 0; t--) {
       if (dOut !== null) {
         const dh = tape.dh, o = t * n, d = ((t + 1) & 1) * n, e = tape.batchSizes[t]! * P;
