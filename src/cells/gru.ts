@@ -12,7 +12,7 @@
  * Gate blocks in the weights are r, z, n (PyTorch's order). PyTorch's nn.GRU is the resetAfter
  * form with h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}; its z rows are the negation of ours (σ(−a) = 1 − σ(a)).
  */
-import { gemmTN, gruGatesOnWasm } from '../kernels/backend.js';
+import { gemmTN, gruGatesOnWasm, gruStepOnWasm } from '../kernels/backend.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
@@ -110,6 +110,8 @@ export class GRUCell extends RecurrentCell<GRUState> {
   forwardStep(tape: CellTape, t: number): void {
     const B = tape.batch, H = this.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
     const gOff = t * B * G3, sPrev = t * B * H;
+    // On wasm with a runner's tape the whole step below is one call (wasmGruStep): same bits.
+    if (gruStepOnWasm(tape, t, tape.weightHh, this.resetAfter, this.bias ? this.params.biasHh! : null)) return;
     // gates[t][:, 0:2H] += h_{t−1} · W_h{r,z}ᵀ
     gemmW(tape.gates, gOff, G3, tape.h, sPrev, H, tape.weightHh, 0, rows, 2 * H, true);
     if (this.resetAfter) {

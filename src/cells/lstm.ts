@@ -14,7 +14,7 @@
  *
  * Gate blocks in the weights are i, f, g, o (PyTorch's order): rows [0,H) i, [H,2H) f, ….
  */
-import { gemmTN, lstmGatesOnWasm } from '../kernels/backend.js';
+import { gemmTN, lstmGatesOnWasm, lstmStepOnWasm } from '../kernels/backend.js';
 import { addColumnSums } from '../kernels/rows.js';
 import { checkConfig } from '../core/validate.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
@@ -98,8 +98,11 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
   forwardStep(tape: CellTape, t: number): void {
     const B = tape.batch, H = this.hiddenSize, P = this.outputSize, G4 = 4 * H, rows = tape.batchSizes[t]!;
     // gates[t] [rows, 4H] += h_{t−1} [rows, P] · W_hhᵀ  (onto the input projection x_t·W_ihᵀ)
-    gemmW(tape.gates, t * B * G4, G4, tape.h, t * B * P, P, tape.weightHh, 0, rows, G4, true);
-    if (!lstmGatesOnWasm(tape, t)) lstmGatesForward(tape, t);
+    // (on wasm with a runner's tape, the product and the gate pass in one call: same bits)
+    if (!lstmStepOnWasm(tape, t, tape.weightHh)) {
+      gemmW(tape.gates, t * B * G4, G4, tape.h, t * B * P, P, tape.weightHh, 0, rows, G4, true);
+      if (!lstmGatesOnWasm(tape, t)) lstmGatesForward(tape, t);
+    }
     // With a projection: h_t [rows, P] = m_t [rows, H] · W_hrᵀ (the kernel wrote m_t to tape.proj).
     if (tape.weightHr !== null) gemmW(tape.h, (t + 1) * B * P, P, tape.proj, t * B * H, H, tape.weightHr, 0, rows, P, false);
   }
