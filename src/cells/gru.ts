@@ -13,7 +13,7 @@
  * form with h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}; its z rows are the negation of ours (σ(−a) = 1 − σ(a)).
  */
 import { gemmTN, gruGatesOnWasm, gruStepOnWasm } from '../kernels/backend.js';
-import { addColumnSums } from '../kernels/rows.js';
+import { addColumnSums, addSums, columnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
 import { inferCellSizes } from './pytorch.js';
@@ -163,12 +163,14 @@ export class GRUCell extends RecurrentCell<GRUState> {
       gemmTN(g.weightHh, 2 * H * H, H, tape.gates, 2 * H, G3, tape.aux, 0, H, H, H, rows, true);
     }
     if (this.bias) {
-      addColumnSums(g.biasIh!, tape.gates, 0, G3, rows, G3);
+      // db_ih += Σ dGates; db_hh += the same sums (resetAfter: its r, z blocks; db_hn = Σ d(W_hn h))
+      const s = columnSums(tape.gates, 0, G3, rows, G3);
+      addSums(g.biasIh!, s, G3);
       if (this.resetAfter) {
-        addColumnSums(g.biasHh!, tape.gates, 0, G3, rows, 2 * H);
+        addSums(g.biasHh!, s, 2 * H);
         addColumnSums(g.biasHh!.subarray(2 * H), tape.aux, 0, H, rows, H);
       } else {
-        addColumnSums(g.biasHh!, tape.gates, 0, G3, rows, G3);
+        addSums(g.biasHh!, s, G3);
       }
     }
   }

@@ -15,7 +15,7 @@
  * Gate blocks in the weights are i, f, g, o (PyTorch's order): rows [0,H) i, [H,2H) f, ….
  */
 import { gemmTN, lstmGatesOnWasm, lstmStepOnWasm } from '../kernels/backend.js';
-import { addColumnSums } from '../kernels/rows.js';
+import { addSums, columnSums } from '../kernels/rows.js';
 import { checkConfig } from '../core/validate.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
@@ -132,8 +132,10 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
     gemmTN(g.weightIh, 0, I, tape.gates, 0, G4, tape.x, 0, I, G4, I, rows, true);
     gemmTN(g.weightHh, 0, P, tape.gates, 0, G4, tape.h, 0, P, G4, P, rows, true);
     if (this.bias) {
-      addColumnSums(g.biasIh!, tape.gates, 0, G4, rows, G4);
-      addColumnSums(g.biasHh!, tape.gates, 0, G4, rows, G4);
+      // db_ih and db_hh += the same column sums of dGates, summed once
+      const s = columnSums(tape.gates, 0, G4, rows, G4);
+      addSums(g.biasIh!, s, G4);
+      addSums(g.biasHh!, s, G4);
     }
   }
 }
