@@ -19,8 +19,8 @@
  *   i_t = σ(… + p_i ⊙ c_{t−1}),  f_t = σ(… + p_f ⊙ c_{t−1}),  o_t = σ(… + p_o ⊙ c_t)
  * (ONNX's LSTM with input P, whose rows are ordered i, o, f).
  */
-import { gemmTN, lstmGatesOnWasm } from '../kernels/backend.js';
-import { addColumnSums } from '../kernels/rows.js';
+import { gemmTN, lstmGatesOnWasm, lstmStepOnWasm } from '../kernels/backend.js';
+import { addSums, columnSums } from '../kernels/rows.js';
 import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { RecurrentCell, type CellOptions } from './cell.js';
@@ -128,13 +128,17 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
   forwardStep(tape: CellTape, t: number): void {
     const B = tape.batch, H = this.hiddenSize, P = this.outputSize, G4 = 4 * H, rows = tape.batchSizes[t]!;
     // gates[t] [rows, 4H] += h_{t−1} [rows, P] · W_hhᵀ  (onto the input projection x_t·W_ihᵀ)
-    gemmW(tape.gates, t * B * G4, G4, tape.h, t * B * P, P, tape.weightHh, 0, rows, G4, true);
     if (this.peephole) {
       // The peephole pass is TypeScript on every backend (never with a projection).
+      gemmW(tape.gates, t * B * G4, G4, tape.h, t * B * P, P, tape.weightHh, 0, rows, G4, true);
       lstmPeepholeGatesForward(tape, t, this.params.weightPeephole!);
       return;
     }
-    if (!lstmGatesOnWasm(tape, t)) lstmGatesForward(tape, t);
+    // (on wasm with a runner's tape, the product and the gate pass in one call: same bits)
+    if (!lstmStepOnWasm(tape, t, tape.weightHh)) {
+      gemmW(tape.gates, t * B * G4, G4, tape.h, t * B * P, P, tape.weightHh, 0, rows, G4, true);
+      if (!lstmGatesOnWasm(tape, t)) lstmGatesForward(tape, t);
+    }
     // With a projection: h_t [rows, P] = m_t [rows, H] · W_hrᵀ (the kernel wrote m_t to tape.proj).
     if (tape.weightHr !== null) gemmW(tape.h, (t + 1) * B * P, P, tape.proj, t * B * H, H, tape.weightHr, 0, rows, P, false);
   }
@@ -165,8 +169,10 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
     gemmTN(g.weightIh, 0, I, tape.gates, 0, G4, tape.x, 0, I, G4, I, rows, true);
     gemmTN(g.weightHh, 0, P, tape.gates, 0, G4, tape.h, 0, P, G4, P, rows, true);
     if (this.bias) {
-      addColumnSums(g.biasIh!, tape.gates, 0, G4, rows, G4);
-      addColumnSums(g.biasHh!, tape.gates, 0, G4, rows, G4);
+      // db_ih and db_hh += the same column sums of dGates, summed once
+      const s = columnSums(tape.gates, 0, G4, rows, G4);
+      addSums(g.biasIh!, s, G4);
+      addSums(g.biasHh!, s, G4);
     }
     if (this.peephole) lstmPeepholeGrads(tape, g.weightPeephole!);
   }
