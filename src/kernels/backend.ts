@@ -8,7 +8,7 @@
  */
 import * as js from './gemm.js';
 import { BSource, ResidentMatrix, wasmGemm } from './wasm/gemm.js';
-import { wasmHeap, type WasmHeap } from './wasm/heap.js';
+import { WasmMemoryExhausted, wasmHeap, type WasmHeap } from './wasm/heap.js';
 import {
   wasmGruGatesForward, wasmGruStep, wasmLstmGatesForward, wasmLstmStep, type GruPass, type LstmStepArrays, type ResidentWeights,
 } from './wasm/gates.js';
@@ -73,6 +73,21 @@ function pays(M: number, N: number, K: number, copied: number): boolean {
   return everySize || (work >= 1024 && work >= 6 * copied);
 }
 
+/**
+ * Runs a wasm call: true when done, false when wasm memory could not grow for it (nothing was
+ * written yet: every wasm call reserves its memory before touching its outputs), so that the
+ * caller runs the TypeScript kernel instead, with the same bits.
+ */
+function fits(call: () => void): boolean {
+  try {
+    call();
+    return true;
+  } catch (e) {
+    if (e instanceof WasmMemoryExhausted) return false;
+    throw e;
+  }
+}
+
 /** C[M,N] (+)= A[M,K] · B[K,N] on the backend in use (see gemm.ts). */
 export function gemmNN(
   C: Float32Array, cOff: number, ldc: number,
@@ -82,9 +97,8 @@ export function gemmNN(
   accumulate: boolean,
 ): void {
   const heap = activeHeap();
-  if (heap !== null && pays(M, N, K, M * K + K * N + 2 * M * N)) {
-    wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, B, bOff, ldb, BSource.Rows, null, M, N, K, accumulate);
-  } else js.gemmNN(C, cOff, ldc, A, aOff, lda, B, bOff, ldb, M, N, K, accumulate);
+  if (heap !== null && pays(M, N, K, M * K + K * N + 2 * M * N) && fits(() => wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, B, bOff, ldb, BSource.Rows, null, M, N, K, accumulate))) return;
+  js.gemmNN(C, cOff, ldc, A, aOff, lda, B, bOff, ldb, M, N, K, accumulate);
 }
 
 /** C[M,N] (+)= A[M,K] · B[N,K]ᵀ on the backend in use (see gemm.ts). */
@@ -97,9 +111,8 @@ export function gemmNT(
 ): void {
   const heap = activeHeap();
   // Bᵀ is gathered element by element in JS: count it as 3 copies.
-  if (heap !== null && pays(M, N, K, M * K + 3 * K * N + 2 * M * N)) {
-    wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, B, bOff, ldb, BSource.Columns, null, M, N, K, accumulate);
-  } else js.gemmNT(C, cOff, ldc, A, aOff, lda, B, bOff, ldb, M, N, K, accumulate);
+  if (heap !== null && pays(M, N, K, M * K + 3 * K * N + 2 * M * N) && fits(() => wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, B, bOff, ldb, BSource.Columns, null, M, N, K, accumulate))) return;
+  js.gemmNT(C, cOff, ldc, A, aOff, lda, B, bOff, ldb, M, N, K, accumulate);
 }
 
 /** C[M,N] (+)= A[K,M]ᵀ · B[K,N] on the backend in use (see gemm.ts). */
@@ -111,9 +124,8 @@ export function gemmTN(
   accumulate: boolean,
 ): void {
   const heap = activeHeap();
-  if (heap !== null && pays(M, N, K, M * K + K * N + 2 * M * N)) {
-    wasmGemm(heap, C, cOff, ldc, A, aOff, lda, true, B, bOff, ldb, BSource.Rows, null, M, N, K, accumulate);
-  } else js.gemmTN(C, cOff, ldc, A, aOff, lda, B, bOff, ldb, M, N, K, accumulate);
+  if (heap !== null && pays(M, N, K, M * K + K * N + 2 * M * N) && fits(() => wasmGemm(heap, C, cOff, ldc, A, aOff, lda, true, B, bOff, ldb, BSource.Rows, null, M, N, K, accumulate))) return;
+  js.gemmTN(C, cOff, ldc, A, aOff, lda, B, bOff, ldb, M, N, K, accumulate);
 }
 
 /**
@@ -129,9 +141,8 @@ export function gemmResident(
   accumulate: boolean,
 ): void {
   const heap = activeHeap();
-  if (heap !== null && pays(M, N, K, M * K + 2 * M * N)) {
-    wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, src, bOff, ldb, BSource.Resident, res, M, N, K, accumulate);
-  } else js.gemmNN(C, cOff, ldc, A, aOff, lda, src, bOff, ldb, M, N, K, accumulate);
+  if (heap !== null && pays(M, N, K, M * K + 2 * M * N) && fits(() => wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, src, bOff, ldb, BSource.Resident, res, M, N, K, accumulate))) return;
+  js.gemmNN(C, cOff, ldc, A, aOff, lda, src, bOff, ldb, M, N, K, accumulate);
 }
 
 /**
@@ -141,8 +152,7 @@ export function gemmResident(
 export function lstmGatesOnWasm(tape: LstmStepArrays, t: number): boolean {
   const heap = activeHeap();
   if (heap === null) return false;
-  wasmLstmGatesForward(heap, tape, t);
-  return true;
+  return fits(() => wasmLstmGatesForward(heap, tape, t));
 }
 
 /**
@@ -152,8 +162,7 @@ export function lstmGatesOnWasm(tape: LstmStepArrays, t: number): boolean {
 export function gruGatesOnWasm(tape: LstmStepArrays, t: number, pass: GruPass, biasHh: Float32Array | null): boolean {
   const heap = activeHeap();
   if (heap === null) return false;
-  wasmGruGatesForward(heap, tape, t, pass, biasHh);
-  return true;
+  return fits(() => wasmGruGatesForward(heap, tape, t, pass, biasHh));
 }
 
 /**
@@ -165,8 +174,7 @@ export function gruGatesOnWasm(tape: LstmStepArrays, t: number, pass: GruPass, b
 export function lstmStepOnWasm(tape: LstmStepArrays, t: number, whh: ResidentWeights): boolean {
   const heap = activeHeap();
   if (heap === null || whh.wt === null) return false;
-  wasmLstmStep(heap, tape, t, whh);
-  return true;
+  return fits(() => wasmLstmStep(heap, tape, t, whh));
 }
 
 /**
@@ -177,8 +185,7 @@ export function lstmStepOnWasm(tape: LstmStepArrays, t: number, whh: ResidentWei
 export function gruStepOnWasm(tape: LstmStepArrays, t: number, whh: ResidentWeights, resetAfter: boolean, biasHh: Float32Array | null): boolean {
   const heap = activeHeap();
   if (heap === null || whh.wt === null) return false;
-  wasmGruStep(heap, tape, t, whh, resetAfter, biasHh);
-  return true;
+  return fits(() => wasmGruStep(heap, tape, t, whh, resetAfter, biasHh));
 }
 
 export { ResidentMatrix };

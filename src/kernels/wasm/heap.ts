@@ -79,9 +79,10 @@ export class WasmHeap {
    */
   scratch(bytes: number): void {
     if (bytes <= this.scratchBytes) return;
-    this.scratchBytes = Math.ceil(bytes / PAGE) * PAGE;
+    const size = Math.ceil(bytes / PAGE) * PAGE;
     this.resetArena();
-    this.reserve(this.base + this.scratchBytes);
+    this.reserve(this.base + size);
+    this.scratchBytes = size;   // only once the memory is there
   }
 
   /** A region of `bytes` (a multiple of 8) in the current arena generation: its byte offset. */
@@ -89,8 +90,8 @@ export class WasmHeap {
     if (bytes * 2 > this.budget) this.budget = bytes * 2;
     if (this.arenaTop + bytes > this.budget) this.resetArena();
     const off = this.base + this.scratchBytes + this.arenaTop;
-    this.arenaTop += bytes;
     this.reserve(off + bytes);
+    this.arenaTop += bytes;
     return off;
   }
 
@@ -103,13 +104,29 @@ export class WasmHeap {
   private reserve(bytes: number): void {
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return;
-    this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    try {
+      this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    } catch {
+      // Past wasm32's 4 GiB, or the engine refused: the caller runs the TypeScript kernel.
+      throw new WasmMemoryExhausted(bytes);
+    }
     this.views();
   }
 
   private views(): void {
     this.f32 = new Float32Array(this.memory.buffer);
     this.f64 = new Float64Array(this.memory.buffer);
+  }
+}
+
+/**
+ * @internal Wasm memory could not grow to hold a call's operands or a weight copy. Thrown before
+ * anything is written, so the dispatch (backend.ts) runs the same product in TypeScript instead:
+ * same bits, no error reaches the user.
+ */
+export class WasmMemoryExhausted extends Error {
+  constructor(bytes: number) {
+    super(`wasm memory: could not grow to ${bytes} bytes`);
   }
 }
 

@@ -72,3 +72,33 @@ describe('wasm memory', () => {
     expect(heap.bytes - wasm0).toBeGreaterThan(MB);
   });
 });
+
+describe('wasm memory that cannot grow', () => {
+  it('runs the product in TypeScript instead: no error, the same bits as js', async () => {
+    const js = await import('../../../src/kernels/gemm.js');
+    const heap = wasmHeap()!;
+    const mem = heap.memory as WebAssembly.Memory & { grow: (pages: number) => number };
+    // C [1, 2] = A [1, K] · B [K, 2] with A alone longer than the memory there is: a cheap product
+    // whose operands need the memory to grow.
+    const K = (heap.bytes >> 2) + 4096;
+    const fill = (n: number, s: number) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = ((i * 40503 + s) % 2048) / 1024 - 1; return a; };
+    const A = fill(K, 8), B = fill(2 * K, 9), onWasm = new Float32Array(2), onJs = new Float32Array(2);
+    const before = heap.bytes;
+    setWasmEverySize(true);
+    Object.defineProperty(mem, 'grow', { configurable: true, value: () => { throw new RangeError('WebAssembly.Memory.grow(): refused'); } });
+    try {
+      gemmNN(onWasm, 0, 2, A, 0, K, B, 0, 2, 1, 2, K, false);
+    } finally {
+      delete (mem as { grow?: unknown }).grow;
+      setWasmEverySize(false);
+    }
+    expect(heap.bytes).toBe(before);
+    js.gemmNN(onJs, 0, 2, A, 0, K, B, 0, 2, 1, 2, K, false);
+    expect(Array.from(new Uint32Array(onWasm.buffer))).toEqual(Array.from(new Uint32Array(onJs.buffer)));
+    // The instance still works afterwards, memory growing again.
+    const small = new Float32Array(2);
+    gemmNN(small, 0, 2, A, 0, 64, B, 0, 2, 1, 2, 64, false);
+    js.gemmNN(onJs, 0, 2, A, 0, 64, B, 0, 2, 1, 2, 64, false);
+    expect(Array.from(small)).toEqual(Array.from(onJs));
+  }, 60_000);
+});
