@@ -44,8 +44,8 @@ export function xavierUniform(out: Float32Array, fanIn: number, fanOut: number, 
  * build from column k of the normal matrix, which by rotation invariance is distributed as x_k),
  * and D = diag(−sign(x_k0)) makes R's diagonal positive. The product is accumulated from the
  * right (backward accumulation, 4/3·n³ flops for a square matrix, in float64), deterministic for
- * a seed. Result: rows ≥ cols: orthonormal columns, QᵀQ = I; rows < cols: orthonormal rows,
- * QQᵀ = I (times gain²).
+ * a seed, the same bits on either backend (kernels/householder.ts). Result: rows ≥ cols:
+ * orthonormal columns, QᵀQ = I; rows < cols: orthonormal rows, QQᵀ = I (times gain²).
  * @param out [rows, cols]
  * @returns out
  */

@@ -13,6 +13,12 @@ import type { WasmHeap } from './wasm/heap.js';
 const WY_BLOCK = 32;
 
 /**
+ * Larger products run in TypeScript: wasm memory (32-bit addresses, at most 4 GiB, often less
+ * where the engine caps it) is grown only this far for them.
+ */
+const MAX_WASM_BYTES = 1 << 30;
+
+/**
  * @internal Q [m, n] = H_0 H_1 … H_{n−1} [I_n; 0], H_k = I − τ_k v_k v_kᵀ with v_k [m − k] (at
  * vOff[k] in v) acting on rows k … m − 1, m ≥ n. Backward accumulation by blocks of WY_BLOCK
  * reflections (Schreiber & Van Loan's compact WY form): for the block k0 … k1 − 1,
@@ -25,8 +31,9 @@ const WY_BLOCK = 32;
  * orthogonalReference in the tests applies the reflections one by one.
  */
 export function householderProduct(v: Float64Array, vOff: Int32Array, tau: Float64Array, m: number, n: number): Float64Array {
-  const heap = activeHeap();
   const nb = WY_BLOCK;
+  const wasmBytes = (m * n + m * nb + 2 * nb * nb + nb * n) * 8;
+  const heap = wasmBytes <= MAX_WASM_BYTES ? activeHeap() : null;
   // Q [m, n], V [m, nb], T [nb, nb], W [nb, n]: own arrays, or views of the wasm operand region.
   let q: Float64Array, V: Float64Array, T: Float64Array, G: Float64Array, W: Float64Array;
   let at: Addresses | null = null;
