@@ -7,7 +7,7 @@
  * `recurrent-cells/kernels`.
  */
 export { Random } from './core/random.js';
-export { withMaxBytes, DEFAULT_MAX_BYTES, MAX_SIZE, MAX_LAYERS, MAX_KEYS } from './core/limits.js';
+export { withMaxBytes, DEFAULT_MAX_BYTES, MAX_SIZE, MAX_LAYERS, MAX_KEYS, MAX_ELEMENTS } from './core/limits.js';
 export { getBackend, setBackend, type BackendName } from './kernels/backend.js';
 export { tensor, type Tensor, type Parameter, type Dtype, type DtypeArrays, type TypedTensor, type AnyTensor } from './core/tensor.js';
 export type { TensorInput, NestedNumbers, StateDictOptions, LoadStateDictOptions } from './core/tensor-input.js';

@@ -194,6 +194,16 @@ export function inferCellSizes(
 
 function required(what: string, dict: Record<string, unknown>, key: string): unknown {
   const v = ownValue(dict, key);   // own keys only, read once
-  if (v === undefined) throw new RangeError(`${what}: missing key "${key}"`);
+  if (v === undefined) throw new RangeError(`${what}: missing key "${key}"${resetBeforeHint(dict, key)}`);
   return v;
+}
+
+/**
+ * @internal The hint for a missing PyTorch key whose `_reset_before` twin is there: the dict is
+ * this library's default GRU (reset before the product), which no PyTorch module computes.
+ */
+export function resetBeforeHint(dict: Record<string, unknown>, key: string): string {
+  if (ownValue(dict, key + RESET_BEFORE_TAG) === undefined) return '';
+  return ` (the dict has "${key}${RESET_BEFORE_TAG}": the state dict of a GRU with resetAfter: false, ` +
+    'which nn.GRU cannot load; load it with loadStateDict on such a GRU, or use buildModel)';
 }

@@ -5,6 +5,7 @@
  *
  * - MAX_SIZE bounds each dimension (inputSize, hiddenSize, features, batch, …);
  * - MAX_LAYERS bounds numLayers, MAX_KEYS the keys read from one dict;
+ * - MAX_ELEMENTS bounds the float32 values of one constructor, tape or file, whatever maxBytes;
  * - maxBytes bounds the total a constructor, a tape or a file implies (parameters and their
  *   gradients, a forward's tape, the tensors a file decodes to). It defaults to
  *   DEFAULT_MAX_BYTES; loaders take a `maxBytes` option, which applies while they run
@@ -20,6 +21,12 @@ export const MAX_LAYERS = 1024;
 
 /** Most keys read from one user dict or file (65536). */
 export const MAX_KEYS = 65_536;
+
+/**
+ * Most float32 values one constructor, tape or file may imply, whatever maxBytes (2^31 − 1, 8 GiB):
+ * every engine allocates a typed array this long.
+ */
+export const MAX_ELEMENTS = 2_147_483_647;
 
 /** The default bound on the bytes one constructor, tape or file may imply: 1 GiB. */
 export const DEFAULT_MAX_BYTES = 1_073_741_824;
@@ -78,6 +85,11 @@ export function checkSize(name: string, v: unknown, max = MAX_SIZE): number {
  * `what` says what would be allocated: `LSTMCell parameters and gradients`.
  */
 export function checkFloat32Bytes(what: string, elements: number): void {
+  // Engines cap one typed array's length (V8: 2^32 elements, others lower): past MAX_ELEMENTS the
+  // allocation would fail with an engine message, whatever maxBytes allows.
+  if (!(elements <= MAX_ELEMENTS)) {
+    throw new RangeError(`${what}: expected at most ${MAX_ELEMENTS} float32 values (the limit), got ${elements}`);
+  }
   const bytes = 4 * elements;
   if (!(bytes <= maxBytes)) {
     throw new RangeError(`${what}: expected at most maxBytes = ${maxBytes} bytes, got ${

@@ -1,10 +1,11 @@
+import { isArray, typedArrayKind, typedLength } from './validate.js';
+
 /**
  * A named array with a shape, as in a PyTorch state dict or a safetensors file: float32, the
  * element type of every parameter and gradient. `data` is row-major and holds exactly
  * shape.reduce(×) elements. Build one with `tensor(shape, data)` (an object literal kept in a
  * variable first types its dtype as string; `tensor` or `satisfies Tensor` keeps 'float32').
  */
-import { isArray, typedArrayKind, typedLength } from './validate.js';
 export interface Tensor {
   dtype: 'float32';
   shape: number[];

@@ -5,6 +5,7 @@
 import { GRUCell } from '../cells/gru.js';
 import { LSTMCell } from '../cells/lstm.js';
 import type { Tensor } from '../core/tensor.js';
+import { MAX_KEYS } from '../core/limits.js';
 import { checkObject, describe } from '../core/validate.js';
 import { GRU, LSTM } from '../modules/rnn.js';
 import { Embedding } from '../nn/embedding.js';
@@ -21,9 +22,9 @@ export type PyTorchPart = LSTMCell | GRUCell | LSTM | GRU | Linear | Embedding;
  *
  * | part | PyTorch module |
  * |---|---|
- * | `LSTM` | `nn.LSTM(inputSize, hiddenSize, numLayers, bias, bidirectional=…)` |
+ * | `LSTM` | `nn.LSTM(inputSize, hiddenSize, numLayers, bias, bidirectional=…, proj_size=…)` |
  * | `GRU` with `resetAfter: true` | `nn.GRU(…)` likewise |
- * | `LSTMCell` / `GRUCell` (`resetAfter: true`) | `nn.LSTMCell` / `nn.GRUCell` |
+ * | `LSTMCell` (no `projSize`) / `GRUCell` (`resetAfter: true`) | `nn.LSTMCell` / `nn.GRUCell` |
  * | `Linear` | `nn.Linear(inFeatures, outFeatures, bias)` |
  * | `Embedding` | `nn.Embedding(numEmbeddings, embeddingDim, padding_idx)` |
  *
@@ -38,7 +39,9 @@ export type PyTorchPart = LSTMCell | GRUCell | LSTM | GRU | Linear | Embedding;
 export function toPyTorch(parts: Record<string, PyTorchPart>): Record<string, Tensor> {
   const p = checkObject('parts', parts);
   const out: Record<string, Tensor> = {};
-  for (const name of Object.keys(p)) {
+  const names = Object.keys(p);
+  if (names.length > MAX_KEYS) throw new RangeError(`parts: expected at most ${MAX_KEYS} parts (the limit), got ${names.length}`);
+  for (const name of names) {
     const where = `parts[${JSON.stringify(name)}]`;
     if (name === '' || name.startsWith('.') || name.endsWith('.') || name.includes('..')) {
       throw new RangeError(`${where}: expected a PyTorch attribute path (names joined by "."), got ${JSON.stringify(name)}`);
@@ -51,6 +54,9 @@ export function toPyTorch(parts: Record<string, PyTorchPart>): Record<string, Te
     if ((part instanceof GRU || part instanceof GRUCell) && !part.resetAfter) {
       throw new RangeError(`${where}.resetAfter: expected true (the form nn.GRU computes), got false; ` +
         `PyTorch has no GRU that applies the reset before the recurrent product`);
+    }
+    if (part instanceof LSTMCell && part.projSize > 0) {
+      throw new RangeError(`${where}.projSize: expected 0 (nn.LSTMCell has no projection; nn.LSTM has proj_size), got ${part.projSize}`);
     }
     const sd = part.stateDict({ prefix: `${name}.` });
     for (const key of Object.keys(sd)) {

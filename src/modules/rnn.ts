@@ -31,7 +31,7 @@ import {
   addPrefix, prefixedName, readPrefix, readTensorDict, selectPrefix, snapshotTensorDict,
   type LoadStateDictOptions, type StateDictOptions, type TensorInput,
 } from '../core/tensor-input.js';
-import { cellShapes, cellsFromPyTorch, cellsToPyTorch, inferCellSizes } from '../cells/pytorch.js';
+import { cellShapes, cellsFromPyTorch, cellsToPyTorch, inferCellSizes, resetBeforeHint } from '../cells/pytorch.js';
 import { checkFloat32, checkFloat32Length, checkObject, checkOptionalBoolean, hasOwn, snapshot } from '../core/validate.js';
 import { checkFloat32Bytes, checkSize, MAX_LAYERS } from '../core/limits.js';
 
@@ -142,6 +142,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
    */
   private masks: (Float32Array | null)[] = [];
 
+  /** @internal */
   protected constructor(
     options: StackOptions, who: string, gateCount: number,
     makeCell: (inputSize: number, hiddenSize: number, bias: boolean, seed: number, projSize: unknown) => RecurrentCell<S>,
@@ -364,6 +365,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
    * numLayers and directions for fromPyTorch: from the options, else from the keys
    * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes (projSize from
    * weight_hr_l0) from layer 0's shapes. The state dict's keys under the prefix are read once, here.
+   * @internal
    */
   protected static layoutFromKeys(
     who: string, stateDict: Record<string, TensorInput>, gateCount: number, options: FromPyTorchOptions = {},
@@ -387,7 +389,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
       const own = new Set(Object.keys(sd));
       let n = 0;
       while (n < MAX_LAYERS && own.has(`weight_ih_l${n}`)) n++;
-      if (n === 0) throw new RangeError(`${what}: missing key "weight_ih_l0"`);
+      if (n === 0) throw new RangeError(`${what}: missing key "weight_ih_l0"${resetBeforeHint(sd, 'weight_ih_l0')}`);
       L = n;
     }
     const numLayers = checkSize('numLayers', L, MAX_LAYERS);

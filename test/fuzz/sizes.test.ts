@@ -106,3 +106,12 @@ describe('sizes: files', () => {
     for (const v of [0, -1, 1.5, NaN, '1', null]) expectLibraryError(() => buildModel(JSON.stringify(saved), { maxBytes: v as number }), 'options.maxBytes');
   });
 });
+
+describe('sizes: past what one typed array holds', () => {
+  it('a raised maxBytes still gives a library RangeError, not the engine message', async () => {
+    const { Linear, Embedding, withMaxBytes, MAX_ELEMENTS } = await import('../../src/index.js');
+    const e = expectLibraryError(() => withMaxBytes(2 ** 40, () => new Linear({ inFeatures: 2 ** 16, outFeatures: 2 ** 17 })));
+    expect(e.message).toContain(`at most ${MAX_ELEMENTS} float32 values`);
+    expectLibraryError(() => withMaxBytes(2 ** 40, () => new Embedding({ numEmbeddings: 2 ** 24, embeddingDim: 2 ** 10 })));
+  });
+});

@@ -41,13 +41,18 @@ export function expectLibraryError(fn: () => unknown, names?: string): Error {
  * whether it threw.
  */
 export function libraryErrorOrNothing(fn: () => unknown): boolean {
+  let thrown: unknown;
   try {
     fn();
     return false;
-  } catch {
-    expectLibraryError(fn);
-    return true;
+  } catch (e) {
+    thrown = e;
   }
+  // The error a caller saw, checked as it was thrown (not a second call's).
+  expectLibraryError(() => {
+    throw thrown;
+  });
+  return true;
 }
 
 /** Values no size, flag or array argument should accept. */

@@ -301,3 +301,18 @@ describe('lastLayerState', () => {
     expect(() => rnn.lastLayerState(null as never)).toThrow('finalState: expected an object, got null');
   });
 });
+
+describe('toPyTorch refuses what its PyTorch module cannot hold', () => {
+  it('an LSTMCell with projSize (nn.LSTMCell has no proj_size)', () => {
+    const cell = new LSTMCell({ inputSize: 3, hiddenSize: 4, projSize: 2, seed: 1 });
+    expect(() => toPyTorch({ c: cell })).toThrow(/parts\["c"\]\.projSize: expected 0 \(nn\.LSTMCell has no projection/);
+    expect(Object.keys(toPyTorch({ c: new LSTMCell({ inputSize: 3, hiddenSize: 4, seed: 1 }) }))).toContain('c.weight_hh');
+  });
+
+  it('fromPyTorch on the state dict of a reset-before GRU names the _reset_before keys', () => {
+    const gru = new GRU({ inputSize: 3, hiddenSize: 4, seed: 1 });
+    expect(() => GRU.fromPyTorch(gru.stateDict())).toThrow(/missing key "weight_ih_l0" \(the dict has "weight_ih_l0_reset_before"/);
+    const cell = new GRUCell({ inputSize: 3, hiddenSize: 4, seed: 1 });
+    expect(() => GRUCell.fromPyTorch(cell.stateDict())).toThrow(/the dict has "weight_ih_reset_before"/);
+  });
+});
