@@ -49,3 +49,6 @@ export {
   type PartKind, type BuildableClass, type BuildModelOptions, type ExpectedParts, type BuiltModel,
 } from './io/model.js';
 export { toPyTorch, type PyTorchPart } from './io/pytorch.js';
+export { exportONNX, ONNX_OPSET, type ExportONNXOptions } from './io/onnx-export.js';
+export { ONNXError } from './onnx/protobuf.js';
+export type { FromONNXOptions } from './onnx/import.js';

@@ -86,7 +86,10 @@ export abstract class RecurrentCell<S extends CellState> {
   /** The one-step workspace of `step`, kept for the last batch size. */
   private stepTape: CellTape | null = null;
 
-  protected constructor(options: CellOptions, gateCount: number, who: string) {
+  /**
+   * @param peepholeRows rows of weightPeephole [rows, H]: 3 for a peephole LSTM, else 0 (none).
+   */
+  protected constructor(options: CellOptions, gateCount: number, who: string, peepholeRows = 0) {
     // Read once: the values checked are the values used.
     const o = snapshot(`${who} options`, options, ['inputSize', 'hiddenSize', 'bias', 'seed', 'projSize']);
     this.inputSize = checkSize('inputSize', o.inputSize);
@@ -97,22 +100,24 @@ export abstract class RecurrentCell<S extends CellState> {
     this.projSize = checkProjSize(o.projSize, this.hiddenSize, this.hasCellState);
     this.outputSize = this.projSize > 0 ? this.projSize : this.hiddenSize;
     const GH = gateCount * this.hiddenSize, P = this.outputSize;
-    // Parameters and gradients: 2 · (G·H·(I + P + 2) + P·H) float32 values (P·H: the projection,
-    // when there is one), checked before any is allocated.
+    // Parameters and gradients: 2 · (G·H·(I + P + 2) + P·H + rows·H) float32 values (P·H: the
+    // projection, rows·H: peephole weights, when there are any), checked before any is allocated.
     checkFloat32Bytes(`${who} parameters and gradients`,
-      2 * (GH * (this.inputSize + P + 2) + (this.projSize > 0 ? P * this.hiddenSize : 0)));
+      2 * (GH * (this.inputSize + P + 2) + (this.projSize > 0 ? P * this.hiddenSize : 0) + peepholeRows * this.hiddenSize));
     this.stateShape = new StateShape(this.hasCellState, this.hiddenSize, 1, '', this.projSize);
     const rng = new Random((o.seed === undefined ? 0 : o.seed) as number);
     const make = (): CellParams => {
       const weightIh = new Float32Array(GH * this.inputSize), weightHh = new Float32Array(GH * P);
       const hr = this.projSize > 0 ? { weightHr: new Float32Array(P * this.hiddenSize) } : {};
+      const peep = peepholeRows > 0 ? { weightPeephole: new Float32Array(peepholeRows * this.hiddenSize) } : {};
       return this.bias
-        ? { weightIh, weightHh, biasIh: new Float32Array(GH), biasHh: new Float32Array(GH), ...hr }
-        : { weightIh, weightHh, ...hr };
+        ? { weightIh, weightHh, biasIh: new Float32Array(GH), biasHh: new Float32Array(GH), ...hr, ...peep }
+        : { weightIh, weightHh, ...hr, ...peep };
     };
     this.params = make();
     this.grads = make();
-    // PyTorch's default: every weight and bias (weight_hr included) uniform in [−1/√H, 1/√H].
+    // PyTorch's default: every weight and bias (weight_hr and peephole weights included,
+    // drawn last) uniform in [−1/√H, 1/√H].
     const k = 1 / Math.sqrt(this.hiddenSize);
     for (const v of paramList(this.params)) rng.fillUniform(v, -k, k);
   }
@@ -164,6 +169,7 @@ export abstract class RecurrentCell<S extends CellState> {
   pytorchLayout(): CellLayout {
     return {
       inputSize: this.inputSize, hiddenSize: this.hiddenSize, gateCount: this.gateCount, bias: this.bias, projSize: this.projSize,
+      peephole: this.params.weightPeephole !== undefined,
       negatedRows: this.hasCellState ? null : [this.hiddenSize, 2 * this.hiddenSize],
       keyTag: this.pytorchExpressible() ? '' : RESET_BEFORE_TAG,
     };

@@ -12,8 +12,8 @@
  * Gate blocks in the weights are r, z, n (PyTorch's order). PyTorch's nn.GRU is the resetAfter
  * form with h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}; its z rows are the negation of ours (σ(−a) = 1 − σ(a)).
  */
-import { gemmTN, gruGatesOnWasm } from '../kernels/backend.js';
-import { addColumnSums } from '../kernels/rows.js';
+import { gemmTN, gruGatesOnWasm, gruStepOnWasm } from '../kernels/backend.js';
+import { addColumnSums, addSums, columnSums } from '../kernels/rows.js';
 import { sigmoid, tanh } from '../kernels/activations.js';
 import { checkConfig, checkOptionalBoolean, snapshot } from '../core/validate.js';
 import { inferCellSizes } from './pytorch.js';
@@ -110,6 +110,8 @@ export class GRUCell extends RecurrentCell<GRUState> {
   forwardStep(tape: CellTape, t: number): void {
     const B = tape.batch, H = this.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
     const gOff = t * B * G3, sPrev = t * B * H;
+    // On wasm with a runner's tape the whole step below is one call (wasmGruStep): same bits.
+    if (gruStepOnWasm(tape, t, tape.weightHh, this.resetAfter, this.bias ? this.params.biasHh! : null)) return;
     // gates[t][:, 0:2H] += h_{t−1} · W_h{r,z}ᵀ
     gemmW(tape.gates, gOff, G3, tape.h, sPrev, H, tape.weightHh, 0, rows, 2 * H, true);
     if (this.resetAfter) {
@@ -161,12 +163,14 @@ export class GRUCell extends RecurrentCell<GRUState> {
       gemmTN(g.weightHh, 2 * H * H, H, tape.gates, 2 * H, G3, tape.aux, 0, H, H, H, rows, true);
     }
     if (this.bias) {
-      addColumnSums(g.biasIh!, tape.gates, 0, G3, rows, G3);
+      // db_ih += Σ dGates; db_hh += the same sums (resetAfter: its r, z blocks; db_hn = Σ d(W_hn h))
+      const s = columnSums(tape.gates, 0, G3, rows, G3);
+      addSums(g.biasIh!, s, G3);
       if (this.resetAfter) {
-        addColumnSums(g.biasHh!, tape.gates, 0, G3, rows, 2 * H);
+        addSums(g.biasHh!, s, 2 * H);
         addColumnSums(g.biasHh!.subarray(2 * H), tape.aux, 0, H, rows, H);
       } else {
-        addColumnSums(g.biasHh!, tape.gates, 0, G3, rows, G3);
+        addSums(g.biasHh!, s, G3);
       }
     }
   }

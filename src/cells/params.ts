@@ -18,16 +18,22 @@ export interface CellParams {
    * weightHh is then [G·H, P]).
    */
   readonly weightHr?: Float32Array;
+  /**
+   * [3, H] peephole weights of a peephole LSTM (rows i, f, o: diagonal weights on c_{t−1} for i
+   * and f, on c_t for o); absent otherwise.
+   */
+  readonly weightPeephole?: Float32Array;
 }
 
-/** The names of CellParams in their fixed order (PyTorch's: weight_hr after the biases). */
-export const PARAM_NAMES = ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'] as const;
+/** The names of CellParams in their fixed order (PyTorch's: weight_hr after the biases; then this library's weightPeephole). */
+export const PARAM_NAMES = ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr', 'weightPeephole'] as const;
 
-/** The parameter (or gradient) arrays in the fixed order: weightIh, weightHh, biasIh, biasHh, weightHr. */
+/** The parameter (or gradient) arrays in the fixed order: weightIh, weightHh, biasIh, biasHh, weightHr, weightPeephole. */
 export function paramList(p: CellParams): Float32Array[] {
   const out = [p.weightIh, p.weightHh];
   if (p.biasIh) out.push(p.biasIh);
   if (p.biasHh) out.push(p.biasHh);
   if (p.weightHr) out.push(p.weightHr);
+  if (p.weightPeephole) out.push(p.weightPeephole);
   return out;
 }

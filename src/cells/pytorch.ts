@@ -16,6 +16,7 @@ import { ownValue } from '../core/validate.js';
 /** The four parameter names and their PyTorch stems. */
 const NAMES = [
   ['weightIh', 'weight_ih'], ['weightHh', 'weight_hh'], ['biasIh', 'bias_ih'], ['biasHh', 'bias_hh'], ['weightHr', 'weight_hr'],
+  ['weightPeephole', 'weight_peephole'],
 ] as const;
 
 /** What a cell's PyTorch mapping needs to know. */
@@ -26,6 +27,8 @@ export interface CellLayout {
   bias: boolean;
   /** The LSTM's projection size P (0: none): weight_hh is [G·H, P] and weight_hr [P, H]. */
   projSize: number;
+  /** A peephole LSTM: one more key, weight_peephole [3, H] (rows i, f, o; not a PyTorch key). */
+  peephole?: boolean;
   /** Rows to negate on the way to/from PyTorch ([start, end) of the gate dimension), or null. */
   negatedRows: readonly [number, number] | null;
   /**
@@ -60,6 +63,7 @@ export function cellShapes(layout: CellLayout, suffix: string): Record<string, n
     out[`bias_hh${suffix}${tag}`] = [GH];
   }
   if (layout.projSize > 0) out[`weight_hr${suffix}${tag}`] = [P, layout.hiddenSize];
+  if (layout.peephole === true) out[`weight_peephole${suffix}${tag}`] = [3, layout.hiddenSize];
   return out;
 }
 

@@ -22,7 +22,7 @@ export type PyTorchPart = LSTMCell | GRUCell | LSTM | GRU | Linear | Embedding;
  *
  * | part | PyTorch module |
  * |---|---|
- * | `LSTM` | `nn.LSTM(inputSize, hiddenSize, numLayers, bias, bidirectional=…, proj_size=…)` |
+ * | `LSTM` (no `peephole`) | `nn.LSTM(inputSize, hiddenSize, numLayers, bias, bidirectional=…, proj_size=…)` |
  * | `GRU` with `resetAfter: true` | `nn.GRU(…)` likewise |
  * | `LSTMCell` (no `projSize`) / `GRUCell` (`resetAfter: true`) | `nn.LSTMCell` / `nn.GRUCell` |
  * | `Linear` | `nn.Linear(inFeatures, outFeatures, bias)` |
@@ -54,6 +54,9 @@ export function toPyTorch(parts: Record<string, PyTorchPart>): Record<string, Te
     if ((part instanceof GRU || part instanceof GRUCell) && !part.resetAfter) {
       throw new RangeError(`${where}.resetAfter: expected true (the form nn.GRU computes), got false; ` +
         `PyTorch has no GRU that applies the reset before the recurrent product`);
+    }
+    if ((part instanceof LSTM || part instanceof LSTMCell) && part.peephole) {
+      throw new RangeError(`${where}.peephole: expected false (PyTorch has no peephole LSTM; exportONNX carries it), got true`);
     }
     if (part instanceof LSTMCell && part.projSize > 0) {
       throw new RangeError(`${where}.projSize: expected 0 (nn.LSTMCell has no projection; nn.LSTM has proj_size), got ${part.projSize}`);

@@ -144,7 +144,7 @@ function moduleKind<C extends { kind: string }, M extends BuiltModule & { config
 
 /** The PyTorch shapes of a cell (gateCount G) or a stack of them, from a checked configuration. */
 function recurrentShapes(
-  G: number, c: { inputSize: number; hiddenSize: number; bias: boolean; numLayers?: number; bidirectional?: boolean; projSize?: number },
+  G: number, c: { inputSize: number; hiddenSize: number; bias: boolean; numLayers?: number; bidirectional?: boolean; projSize?: number; peephole?: boolean },
 ): Record<string, number[]> {
   const L = c.numLayers ?? 0, D = c.bidirectional === true ? 2 : 1, out: Record<string, number[]> = {};
   const projSize = c.projSize ?? 0, P = projSize > 0 ? projSize : c.hiddenSize;   // layer k > 0 reads D·P features
@@ -152,6 +152,7 @@ function recurrentShapes(
   const keyTag = (c as { resetAfter?: boolean }).resetAfter === false ? RESET_BEFORE_TAG : '';
   const cell = (inputSize: number): CellLayout => ({
     inputSize, hiddenSize: c.hiddenSize, gateCount: G, bias: c.bias, projSize, negatedRows: null, keyTag,
+    peephole: c.peephole === true,
   });
   if (c.numLayers === undefined) return cellShapes(cell(c.inputSize), '');
   for (let l = 0; l < L; l++) {
@@ -181,6 +182,9 @@ const STACK = { ...CELL, numLayers: 'int', bidirectional: 'bool', batchFirst: 'b
 /** The fields later than the first format, and what a file without them means. */
 const STACK_DEFAULTS = { batchFirst: false, dropout: 0 } as const;
 const PROJ_DEFAULTS = { projSize: 0 } as const;
+/** The LSTM's fields after projSize: the peephole flag (absent in a file: false). */
+const LSTM_EXTRA = { projSize: 'int', peephole: 'bool' } as const;
+const LSTM_DEFAULTS = { ...PROJ_DEFAULTS, peephole: false } as const;
 
 /** A part of another class whose stateDict() is a record of tensors. */
 const CUSTOM_MODULE: KindEntry = {
@@ -197,9 +201,9 @@ const CUSTOM_OPTIMIZER: KindEntry = {
 
 /** Every kind, in the order messages list them. */
 const KINDS: readonly KindEntry[] = [
-  moduleKind(LSTMCell, { ...CELL, projSize: 'int' }, (c) => recurrentShapes(4, c), PROJ_DEFAULTS),
+  moduleKind(LSTMCell, { ...CELL, ...LSTM_EXTRA }, (c) => recurrentShapes(4, c), LSTM_DEFAULTS),
   moduleKind(GRUCell, { ...CELL, resetAfter: 'bool' }, (c) => recurrentShapes(3, c)),
-  moduleKind(LSTM, { ...STACK, projSize: 'int' }, (c) => recurrentShapes(4, c), { ...STACK_DEFAULTS, ...PROJ_DEFAULTS }),
+  moduleKind(LSTM, { ...STACK, ...LSTM_EXTRA }, (c) => recurrentShapes(4, c), { ...STACK_DEFAULTS, ...LSTM_DEFAULTS }),
   moduleKind(GRU, { ...STACK, resetAfter: 'bool' }, (c) => recurrentShapes(3, c), STACK_DEFAULTS),
   moduleKind(Linear, { inFeatures: 'int', outFeatures: 'int', bias: 'bool' },
     (c): Record<string, number[]> => (c.bias ? { weight: [c.outFeatures, c.inFeatures], bias: [c.outFeatures] } : { weight: [c.outFeatures, c.inFeatures] })),

@@ -9,7 +9,9 @@
 import * as js from './gemm.js';
 import { BSource, ResidentMatrix, wasmGemm } from './wasm/gemm.js';
 import { wasmHeap, type WasmHeap } from './wasm/heap.js';
-import { wasmGruGatesForward, wasmLstmGatesForward, type GruPass, type LstmStepArrays } from './wasm/gates.js';
+import {
+  wasmGruGatesForward, wasmGruStep, wasmLstmGatesForward, wasmLstmStep, type GruPass, type LstmStepArrays, type ResidentWeights,
+} from './wasm/gates.js';
 import { describe } from '../core/validate.js';
 
 /** A backend's name, as `getBackend()` reports it. */
@@ -61,10 +63,14 @@ export function setWasmEverySize(on: boolean): void {
   everySize = on;
 }
 
-/** Whether M·N·K multiply-adds repay copying `copied` elements in and out. */
+/**
+ * Whether M·N·K multiply-adds repay copying `copied` elements in and out. The floor of 1024
+ * was measured (Node 20): a streaming GRU step's input projection, 1×16×192 = 3072, is faster
+ * on wasm, and moving it there took StreamingRunner.step from 2.0× to 3.0× the js backend.
+ */
 function pays(M: number, N: number, K: number, copied: number): boolean {
   const work = M * N * K;
-  return everySize || (work >= 4096 && work >= 6 * copied);
+  return everySize || (work >= 1024 && work >= 6 * copied);
 }
 
 /** C[M,N] (+)= A[M,K] · B[K,N] on the backend in use (see gemm.ts). */
@@ -147,6 +153,31 @@ export function gruGatesOnWasm(tape: LstmStepArrays, t: number, pass: GruPass, b
   const heap = activeHeap();
   if (heap === null) return false;
   wasmGruGatesForward(heap, tape, t, pass, biasHh);
+  return true;
+}
+
+/**
+ * @internal Step t's recurrent product gates[t] += h_{t−1}·W_hhᵀ and LSTM gate pass in one visit
+ * to wasm (wasm/gates.ts wasmLstmStep) when wasm is the backend and W_hh is laid out transposed
+ * (a runner's tape): true when done, false when the caller runs gemmW and the gate pass itself.
+ * Operands stay in wasm memory between the two: at batch 1 the copies cost as much as the work.
+ */
+export function lstmStepOnWasm(tape: LstmStepArrays, t: number, whh: ResidentWeights): boolean {
+  const heap = activeHeap();
+  if (heap === null || whh.wt === null) return false;
+  wasmLstmStep(heap, tape, t, whh);
+  return true;
+}
+
+/**
+ * @internal GRU step t whole (recurrent products and gate passes, wasm/gates.ts wasmGruStep) on
+ * wasm, under the same conditions as lstmStepOnWasm: true when done, false when the caller runs
+ * the step in separate calls.
+ */
+export function gruStepOnWasm(tape: LstmStepArrays, t: number, whh: ResidentWeights, resetAfter: boolean, biasHh: Float32Array | null): boolean {
+  const heap = activeHeap();
+  if (heap === null || whh.wt === null) return false;
+  wasmGruStep(heap, tape, t, whh, resetAfter, biasHh);
   return true;
 }
 

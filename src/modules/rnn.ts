@@ -14,7 +14,7 @@
  * final state is each entry's state after its own last step, and padding is inert.
  */
 import { GRUCell, type GRUCellOptions } from '../cells/gru.js';
-import { LSTMCell } from '../cells/lstm.js';
+import { LSTMCell, peepholeRows } from '../cells/lstm.js';
 import type { RecurrentCell } from '../cells/cell.js';
 import { stateBlock, type CellState, type GRUState, type LSTMState } from '../cells/state.js';
 import { BidirectionalLayer } from '../layers/bidirectional.js';
@@ -31,9 +31,10 @@ import {
   addPrefix, prefixedName, readPrefix, readTensorDict, selectPrefix, snapshotTensorDict,
   type LoadStateDictOptions, type StateDictOptions, type TensorInput,
 } from '../core/tensor-input.js';
-import { cellShapes, cellsFromPyTorch, cellsToPyTorch, inferCellSizes, resetBeforeHint } from '../cells/pytorch.js';
+import { cellShapes, cellsFromPyTorch, cellsToPyTorch, inferCellSizes, resetBeforeHint, RESET_BEFORE_TAG } from '../cells/pytorch.js';
 import { checkFloat32, checkFloat32Length, checkObject, checkOptionalBoolean, hasOwn, snapshot } from '../core/validate.js';
-import { checkFloat32Bytes, checkSize, MAX_LAYERS } from '../core/limits.js';
+import { checkFloat32Bytes, checkSize, MAX_LAYERS, withMaxBytes } from '../core/limits.js';
+import { readONNXStack, type FromONNXOptions } from '../onnx/import.js';
 
 /** Options of `new LSTM(...)` and `new GRU(...)`. */
 export interface StackOptions {
@@ -70,6 +71,8 @@ export interface LSTMStackOptions extends StackOptions {
    * P features per direction and c keeps H.
    */
   projSize?: number;
+  /** Peephole connections in every cell (default false; not with projSize); see LSTMCellOptions.peephole. */
+  peephole?: boolean;
 }
 
 /** Options of `new GRU(...)`. */
@@ -78,10 +81,11 @@ export interface GRUStackOptions extends StackOptions {
   resetAfter?: boolean;
 }
 
+/** Options of `new LSTM(...)`. */
 /** An LSTM stack's configuration: what `config()` returns and a saved model stores. */
 export interface LSTMConfig {
   kind: 'LSTM'; inputSize: number; hiddenSize: number; bias: boolean; numLayers: number; bidirectional: boolean;
-  batchFirst: boolean; dropout: number; projSize: number;
+  batchFirst: boolean; dropout: number; projSize: number; peephole: boolean;
 }
 
 /** A GRU stack's configuration: what `config()` returns and a saved model stores. */
@@ -364,7 +368,8 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   /**
    * numLayers and directions for fromPyTorch: from the options, else from the keys
    * (weight_ih_l0 … weight_ih_l{L−1}, and weight_ih_l0_reverse); sizes (projSize from
-   * weight_hr_l0) from layer 0's shapes. The state dict's keys under the prefix are read once, here.
+   * weight_hr_l0) from layer 0's shapes, peephole from weight_peephole_l0 (LSTM). The state dict's
+   * keys under the prefix are read once, here.
    * @internal
    */
   protected static layoutFromKeys(
@@ -372,7 +377,7 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
   ): {
     layout: {
       inputSize: number; hiddenSize: number; bias: boolean; projSize: number; numLayers: number; bidirectional: boolean;
-      batchFirst: boolean; dropout: number;
+      batchFirst: boolean; dropout: number; peephole: boolean;
     };
     /** The keys under the prefix, read once, again under the prefix: what loadStateDict reads. */
     own: Record<string, unknown>; prefix: string;
@@ -397,17 +402,19 @@ export abstract class RecurrentStack<S extends CellState> extends RecurrentModul
     const sizes = inferCellSizes(what, sd, gateCount, '_l0');
     const batchFirst = checkOptionalBoolean('batchFirst', o.batchFirst, false);
     const dropout = o.dropout === undefined ? 0 : checkDropout('dropout', o.dropout);
+    // An LSTM stored with weight_peephole_l0 (this library's key) is a peephole LSTM.
+    const peephole = gateCount === 4 && hasOwn(sd, 'weight_peephole_l0');
     // Every key and shape against the layout, before anything is built (all or nothing); layer
     // k > 0 reads D·P features. The form built is PyTorch's: no key tag.
     const D = bidirectional ? 2 : 1, P = sizes.projSize > 0 ? sizes.projSize : sizes.hiddenSize, shapes: Record<string, number[]> = {};
     for (let l = 0; l < numLayers; l++) {
       for (let d = 0; d < D; d++) {
-        const layout = { ...sizes, inputSize: l === 0 ? sizes.inputSize : D * P, gateCount, negatedRows: null, keyTag: '' };
+        const layout = { ...sizes, inputSize: l === 0 ? sizes.inputSize : D * P, gateCount, negatedRows: null, keyTag: '', peephole };
         Object.assign(shapes, cellShapes(layout, `_l${l}${d === 1 ? '_reverse' : ''}`));
       }
     }
     readTensorDict(what, sd, shapes);
-    return { layout: { ...sizes, numLayers, bidirectional, batchFirst, dropout }, own: addPrefix(sd, prefix), prefix };
+    return { layout: { ...sizes, numLayers, bidirectional, batchFirst, dropout, peephole }, own: addPrefix(sd, prefix), prefix };
   }
 }
 
@@ -439,9 +446,14 @@ function placeLastLayer(a: Float32Array, L: number, D: number, B: number, F: num
  * ```
  */
 export class LSTM extends RecurrentStack<LSTMState> {
+  /** Whether every cell has peephole connections (each cell's weightPeephole [3, H]). */
+  readonly peephole: boolean;
+
   constructor(options: LSTMStackOptions) {
+    const peephole = peepholeRows(options, 'LSTM') > 0;
     super(options, 'LSTM', 4, (inputSize, hiddenSize, bias, seed, projSize) =>
-      new LSTMCell({ inputSize, hiddenSize, bias, seed, projSize: projSize as number }));
+      new LSTMCell({ inputSize, hiddenSize, bias, seed, projSize: projSize as number, peephole }));
+    this.peephole = peephole;
   }
 
   /** The kind saved models store for this class. */
@@ -449,8 +461,8 @@ export class LSTM extends RecurrentStack<LSTMState> {
 
   /** The stack's configuration, a new plain object: `LSTM.fromConfig` builds a stack like it. */
   config(): LSTMConfig {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize } = this;
-    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize };
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole } = this;
+    return { kind: LSTM.kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole };
   }
 
   /**
@@ -458,10 +470,10 @@ export class LSTM extends RecurrentStack<LSTMState> {
    * with loadStateDict). Throws on a configuration of another kind, or a missing or bad field.
    */
   static fromConfig(config: LSTMConfig): LSTM {
-    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize } = checkConfig(
-      config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional'], ['batchFirst', 'dropout', 'projSize'],
+    const { inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole } = checkConfig(
+      config, LSTM.kind, ['inputSize', 'hiddenSize', 'bias', 'numLayers', 'bidirectional'], ['batchFirst', 'dropout', 'projSize', 'peephole'],
     ) as unknown as typeof config;
-    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize });
+    return new LSTM({ inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole });
   }
 
   /**
@@ -470,13 +482,31 @@ export class LSTM extends RecurrentStack<LSTMState> {
    * proj_size), read after `options.prefix` when given (`{ prefix: 'rnn.' }` takes
    * rnn.weight_ih_l0, … out of a whole model's state dict and ignores every other key). Sizes and
    * projSize come from the shapes; numLayers and bidirectional from the keys unless given. All or
-   * nothing.
+   * nothing. Keys weight_peephole_l0 … (this library's, not PyTorch's) make a peephole stack.
    */
   static fromPyTorch(stateDict: Record<string, TensorInput>, options: FromPyTorchOptions = {}): LSTM {
     const { layout, own, prefix } = RecurrentStack.layoutFromKeys('LSTM', stateDict, 4, options);
     const rnn = new LSTM(layout);
     rnn.loadStateDict(own as Record<string, TensorInput>, { prefix });
     return rnn;
+  }
+
+  /**
+   * An LSTM computing what the LSTM nodes of an ONNX model compute (a file from torch.onnx.export,
+   * from exportONNX, or elsewhere): one layer per node in graph order (or the one node chosen by
+   * `options.node`), sizes, directions, biases and peephole weights from the nodes and their
+   * initializers, gates reordered from ONNX's i,o,f,c. The bytes are untrusted: every length is
+   * checked before use. Throws ONNXError for a malformed file or what this library cannot carry
+   * (external data, clip, input_forget, non-default activations, weights computed by the graph).
+   * @param bytes the .onnx file
+   */
+  static fromONNX(bytes: Uint8Array, options: FromONNXOptions = {}): LSTM {
+    const { layout, stateDict, maxBytes } = readONNXStack('LSTM', bytes, options);
+    return withMaxBytes(maxBytes, () => {
+      const rnn = new LSTM(layout);
+      rnn.loadStateDict(stateDict);
+      return rnn;
+    });
   }
 }
 
@@ -529,5 +559,23 @@ export class GRU extends RecurrentStack<GRUState> {
     const rnn = new GRU({ ...layout, resetAfter: true });
     rnn.loadStateDict(own as Record<string, TensorInput>, { prefix });
     return rnn;
+  }
+
+  /**
+   * A GRU computing what the GRU nodes of an ONNX model compute: one layer per node in graph order
+   * (or the node chosen by `options.node`); linear_before_reset = 1 gives resetAfter: true, 0 the
+   * default form; gates reordered from ONNX's z,r,h (ONNX's z weights the old state, as PyTorch's
+   * does: this library's z rows are their negation). Bounded and checked like `LSTM.fromONNX`.
+   * @param bytes the .onnx file
+   */
+  static fromONNX(bytes: Uint8Array, options: FromONNXOptions = {}): GRU {
+    const { layout, stateDict, maxBytes } = readONNXStack('GRU', bytes, options);
+    return withMaxBytes(maxBytes, () => {
+      const rnn = new GRU(layout);
+      // The reset-before form's state dict keys carry their tag (no PyTorch module computes it).
+      const tag = layout.resetAfter ? '' : RESET_BEFORE_TAG;
+      rnn.loadStateDict(Object.fromEntries(Object.entries(stateDict).map(([k, v]) => [`${k}${tag}`, v])));
+      return rnn;
+    });
   }
 }

@@ -316,3 +316,12 @@ describe('toPyTorch refuses what its PyTorch module cannot hold', () => {
     expect(() => GRUCell.fromPyTorch(cell.stateDict())).toThrow(/the dict has "weight_ih_reset_before"/);
   });
 });
+
+describe('toPyTorch refuses a peephole LSTM (no PyTorch module has one)', () => {
+  it('LSTM and LSTMCell', () => {
+    expect(() => toPyTorch({ rnn: new LSTM({ inputSize: 3, hiddenSize: 4, peephole: true, seed: 1 }) }))
+      .toThrow(/parts\["rnn"\]\.peephole: expected false/);
+    expect(() => toPyTorch({ c: new LSTMCell({ inputSize: 3, hiddenSize: 4, peephole: true, seed: 1 }) }))
+      .toThrow(/parts\["c"\]\.peephole: expected false/);
+  });
+});

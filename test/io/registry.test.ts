@@ -17,13 +17,13 @@ import { bitwiseEqual, randn } from '../helpers/cells.js';
 const moduleCases = [
   {
     name: 'LSTMCell', make: () => new LSTMCell({ inputSize: 3, hiddenSize: 4, seed: 3 }),
-    config: { kind: 'LSTMCell', inputSize: 3, hiddenSize: 4, bias: true, projSize: 0 },
+    config: { kind: 'LSTMCell', inputSize: 3, hiddenSize: 4, bias: true, projSize: 0, peephole: false },
     rebuild: (c: unknown) => LSTMCell.fromConfig(c as never),
     out: (m: unknown) => { const c = m as LSTMCell; return c.step(randn(6, 1), c.initialState(2), 2).h; },
   },
   {
     name: 'LSTMCell without bias', make: () => new LSTMCell({ inputSize: 3, hiddenSize: 4, bias: false, seed: 3 }),
-    config: { kind: 'LSTMCell', inputSize: 3, hiddenSize: 4, bias: false, projSize: 0 },
+    config: { kind: 'LSTMCell', inputSize: 3, hiddenSize: 4, bias: false, projSize: 0, peephole: false },
     rebuild: (c: unknown) => LSTMCell.fromConfig(c as never),
     out: (m: unknown) => { const c = m as LSTMCell; return c.step(randn(6, 1), c.initialState(2), 2).c; },
   },
@@ -35,7 +35,7 @@ const moduleCases = [
   },
   {
     name: 'LSTM', make: () => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 5 }),
-    config: { kind: 'LSTM', inputSize: 3, hiddenSize: 4, bias: true, numLayers: 2, bidirectional: true, batchFirst: false, dropout: 0, projSize: 0 },
+    config: { kind: 'LSTM', inputSize: 3, hiddenSize: 4, bias: true, numLayers: 2, bidirectional: true, batchFirst: false, dropout: 0, projSize: 0, peephole: false },
     rebuild: (c: unknown) => LSTM.fromConfig(c as never),
     out: (m: unknown) => (m as LSTM).run(randn(5 * 2 * 3, 1), { batch: 2, lengths: [5, 3] }).outputs,
   },
@@ -194,7 +194,7 @@ describe('the registry', () => {
     expect(() => saveModel({ rnn })).toThrow('parts.rnn.bidirectional: expected a boolean, got 1');
     rnn.config = () => ({ ...good, seed: 3 });
     expect(() => saveModel({ rnn }))
-      .toThrow('parts.rnn.config(): expected only the fields kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize of an LSTM, got also "seed"');
+      .toThrow('parts.rnn.config(): expected only the fields kind, inputSize, hiddenSize, bias, numLayers, bidirectional, batchFirst, dropout, projSize, peephole of an LSTM, got also "seed"');
     rnn.config = () => ({ ...good, kind: 'GRU' as never });
     expect(() => saveModel({ rnn })).toThrow('parts.rnn.config().kind: expected "LSTM" (its class\'s kind), got string "GRU"');
     rnn.config = () => null as never;

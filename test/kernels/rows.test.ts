@@ -1,6 +1,6 @@
 /** The row helpers against plain loops: bias broadcast, column sums (float64, one rounding), transpose. */
 import { describe, expect, it } from 'vitest';
-import { addColumnSums, addRowBias, transpose } from '../../src/kernels/rows.js';
+import { addColumnSums, addRowBias, addSums, columnSums, transpose } from '../../src/kernels/rows.js';
 import { randn } from '../helpers/cells.js';
 
 describe('addRowBias', () => {
@@ -50,5 +50,19 @@ describe('transpose', () => {
       transpose(out, X, rows, cols);
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) expect(out[c * rows + r]).toBe(X[r * cols + c]);
     }
+  });
+
+  it('columnSums + addSums into two outputs equal two addColumnSums calls, bit for bit', () => {
+    const rows = 97, cols = 11, ldx = 13, xOff = 5;
+    const X = randn(xOff + rows * ldx, 5, 1e2);
+    const a = randn(cols, 6), b = randn(cols, 7), a2 = a.slice(), b2 = b.slice();
+    addColumnSums(a2, X, xOff, ldx, rows, cols);
+    addColumnSums(b2, X, xOff, ldx, rows, 6);
+    const s = columnSums(X, xOff, ldx, rows, cols);
+    addSums(a, s, cols);
+    addSums(b, s, 6);
+    expect(a).toEqual(a2);
+    expect(b).toEqual(b2);
+    expect(b.subarray(6)).toEqual(randn(cols, 7).subarray(6));
   });
 });

@@ -179,7 +179,7 @@ describe('projSize and PyTorch, configurations and files', () => {
     const rnn = new LSTM({ inputSize: I, hiddenSize: H, projSize: P, numLayers: 2, seed: 9 });
     const cell = new LSTMCell({ inputSize: I, hiddenSize: H, projSize: 3, seed: 10 });
     expect(rnn.config().projSize).toBe(P);
-    expect(cell.config()).toEqual({ kind: 'LSTMCell', inputSize: I, hiddenSize: H, bias: true, projSize: 3 });
+    expect(cell.config()).toEqual({ kind: 'LSTMCell', inputSize: I, hiddenSize: H, bias: true, projSize: 3, peephole: false });
     const x = randn(3 * 2 * I, 11);
     for (const saved of [saveModel({ rnn, cell }), saveModelSafetensors({ rnn, cell })]) {
       const built = buildModel(saved, { expect: { rnn: LSTM, cell: LSTMCell } });

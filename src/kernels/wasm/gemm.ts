@@ -7,7 +7,7 @@
  * Every result is bit-identical to the TypeScript kernel of the same name (kernels/gemm.ts): same
  * per-element k order, float64 accumulation from +0, one rounding (see gemm-module.ts).
  */
-import type { WasmHeap } from './heap.js';
+import { copyF32, type WasmHeap } from './heap.js';
 
 /**
  * A float64 copy of a Float32Array in the heap's arena. `at` packs it when invalidated since the
@@ -78,14 +78,14 @@ export function wasmGemm(
   // The arena may grow memory (remaking the views): read heap.f32/f64 only after this.
   if (mode === BSource.Resident) b = res!.at(heap, B) + bOff * 8;
   const f32 = heap.f32, f64 = heap.f64;
-  if (!gather) f32.set(A.subarray(aOff, aOff + aSpan), aPtr / 4);
+  if (!gather) copyF32(f32, aPtr / 4, A, aOff, aSpan);
   else {
     for (let k = 0, base = aPtr / 4; k < K; k++) {
       const src = aOff + k * lda;
       for (let i = 0, d = base + k; i < M; i++, d += K) f32[d] = A[src + i]!;
     }
   }
-  if (accumulate || ldc !== N) f32.set(C.subarray(cOff, cOff + cSpan), cPtr / 4);
+  if (accumulate || ldc !== N) copyF32(f32, cPtr / 4, C, cOff, cSpan);
   if (mode === BSource.Rows) {
     f64.set(B.subarray(bOff, bOff + bElems), bPtr / 8);
   } else if (mode === BSource.Columns) {
@@ -99,5 +99,5 @@ export function wasmGemm(
   }
   const sai = gather ? K * 4 : transA ? 4 : lda * 4, sak = gather ? 4 : transA ? lda * 4 : 4;
   heap.gemm(cPtr, ldc * 4, aPtr, sai, sak, b, ldbBytes, M, N, K, accumulate ? 1 : 0);
-  C.set(heap.f32.subarray(cPtr / 4, cPtr / 4 + cSpan), cOff);
+  copyF32(C, cOff, heap.f32, cPtr / 4, cSpan);
 }

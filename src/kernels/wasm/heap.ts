@@ -152,3 +152,11 @@ export function createWasmHeap(fma: boolean): WasmHeap | null {
     return null;
   }
 }
+
+/**
+ * dst[dOff … dOff+n) = src[sOff … sOff+n), float32 elements. `set` over a view (a memcpy):
+ * measured faster than an element loop even for one row of H = 64 floats.
+ */
+export function copyF32(dst: Float32Array, dOff: number, src: Float32Array, sOff: number, n: number): void {
+  dst.set(src.subarray(sOff, sOff + n), dOff);
+}
