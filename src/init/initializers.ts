@@ -14,6 +14,7 @@ import type { CellState } from '../cells/state.js';
 import { LSTMCell } from '../cells/lstm.js';
 import { checkFloat32Length, checkPositiveInt, describe } from '../core/validate.js';
 import { checkSize } from '../core/limits.js';
+import { householderProduct } from '../kernels/householder.js';
 
 /**
  * Xavier/Glorot uniform, PyTorch's xavier_uniform_: fills out with U(−a, a),
@@ -43,8 +44,8 @@ export function xavierUniform(out: Float32Array, fanIn: number, fanOut: number, 
  * build from column k of the normal matrix, which by rotation invariance is distributed as x_k),
  * and D = diag(−sign(x_k0)) makes R's diagonal positive. The product is accumulated from the
  * right (backward accumulation, 4/3·n³ flops for a square matrix, in float64), deterministic for
- * a seed. Result: rows ≥ cols: orthonormal columns, QᵀQ = I; rows < cols: orthonormal rows,
- * QQᵀ = I (times gain²).
+ * a seed, the same bits on either backend (kernels/householder.ts). Result: rows ≥ cols:
+ * orthonormal columns, QᵀQ = I; rows < cols: orthonormal rows, QQᵀ = I (times gain²).
  * @param out [rows, cols]
  * @returns out
  */
@@ -92,95 +93,6 @@ export function orthogonal(out: Float32Array, rows: number, cols: number, rng: R
     }
   }
   return out;
-}
-
-/** Reflections applied per block (compact WY): Q is streamed once per block, not per reflection. */
-const WY_BLOCK = 32;
-
-/**
- * @internal Q [m, n] = H_0 H_1 … H_{n−1} [I_n; 0], H_k = I − τ_k v_k v_kᵀ with v_k [m − k] (at
- * vOff[k] in v) acting on rows k … m − 1. Backward accumulation by blocks of WY_BLOCK reflections
- * (Schreiber & Van Loan's compact WY form): for the block k0 … k1 − 1,
- *   H_k0 ⋯ H_{k1−1} = I − V T Vᵀ,  V [m − k0, b] (column j: v_{k0+j} from row j), T [b, b] upper
- *   triangular: T_jj = τ_j, T[0:j, j] = −τ_j · T[0:j, 0:j] · V[:, 0:j]ᵀ v_j;
- *   Q[k0:, k0:] −= V · (T · (Vᵀ · Q[k0:, k0:])).
- * Only Q[k0:, k0:] changes: columns j < k0 of Q are still e_j there, zero in rows ≥ k0.
- * Float64 throughout. orthogonalReference in the tests applies the reflections one by one.
- */
-export function householderProduct(v: Float64Array, vOff: Int32Array, tau: Float64Array, m: number, n: number): Float64Array {
-  const q = new Float64Array(m * n);
-  for (let j = 0; j < n; j++) q[j * n + j] = 1;
-  const nb = WY_BLOCK;
-  const V = new Float64Array(m * nb), T = new Float64Array(nb * nb), W = new Float64Array(nb * n), tw = new Float64Array(nb);
-  for (let k0 = Math.floor((n - 1) / nb) * nb; k0 >= 0; k0 -= nb) {
-    const b = Math.min(nb, n - k0), len = m - k0, width = n - k0;
-    // V [len, b] row-major, zero above each vector's first row.
-    V.fill(0, 0, len * b);
-    for (let j = 0; j < b; j++) {
-      const o = vOff[k0 + j]!;
-      for (let i = j; i < len; i++) V[i * b + j] = v[o + i - j]!;
-    }
-    // T [b, b]: column j from the columns before it.
-    T.fill(0, 0, b * b);
-    for (let j = 0; j < b; j++) {
-      const t = tau[k0 + j]!;
-      for (let c = 0; c < j; c++) {
-        let dot = 0;
-        for (let i = j; i < len; i++) dot += V[i * b + c]! * V[i * b + j]!;
-        tw[c] = dot;
-      }
-      for (let r = 0; r < j; r++) {
-        let sum = 0;
-        for (let c = r; c < j; c++) sum += T[r * b + c]! * tw[c]!;
-        T[r * b + j] = -t * sum;
-      }
-      T[j * b + j] = t;
-    }
-    // W [b, width] = Vᵀ · Q[k0:, k0:], four rows of Q per pass over W.
-    W.fill(0, 0, b * width);
-    let i = 0;
-    for (; i + 3 < len; i += 4) {
-      const q0 = (k0 + i) * n + k0, q1 = q0 + n, q2 = q1 + n, q3 = q2 + n;
-      for (let c = 0; c < b; c++) {
-        const a0 = V[i * b + c]!, a1 = V[(i + 1) * b + c]!, a2 = V[(i + 2) * b + c]!, a3 = V[(i + 3) * b + c]!;
-        if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
-        const w0 = c * width;
-        for (let j = 0; j < width; j++) W[w0 + j] = W[w0 + j]! + a0 * q[q0 + j]! + a1 * q[q1 + j]! + a2 * q[q2 + j]! + a3 * q[q3 + j]!;
-      }
-    }
-    for (; i < len; i++) {
-      const q0 = (k0 + i) * n + k0;
-      for (let c = 0; c < b; c++) {
-        const a0 = V[i * b + c]!, w0 = c * width;
-        if (a0 === 0) continue;
-        for (let j = 0; j < width; j++) W[w0 + j] = W[w0 + j]! + a0 * q[q0 + j]!;
-      }
-    }
-    // W := T · W, row by row from the top (T is upper triangular: row r reads rows ≥ r).
-    for (let r = 0; r < b; r++) {
-      const w0 = r * width, t0 = T[r * b + r]!;
-      for (let j = 0; j < width; j++) W[w0 + j] = t0 * W[w0 + j]!;
-      for (let c = r + 1; c < b; c++) {
-        const t = T[r * b + c]!, w1 = c * width;
-        for (let j = 0; j < width; j++) W[w0 + j] = W[w0 + j]! + t * W[w1 + j]!;
-      }
-    }
-    // Q[k0:, k0:] −= V · W, four columns of V per pass over a row of Q.
-    for (let r = 0; r < len; r++) {
-      const q0 = (k0 + r) * n + k0, vr = r * b, cEnd = Math.min(b, r + 1);
-      let c = 0;
-      for (; c + 3 < cEnd; c += 4) {
-        const a0 = V[vr + c]!, a1 = V[vr + c + 1]!, a2 = V[vr + c + 2]!, a3 = V[vr + c + 3]!;
-        const w0 = c * width, w1 = w0 + width, w2 = w1 + width, w3 = w2 + width;
-        for (let j = 0; j < width; j++) q[q0 + j] = q[q0 + j]! - (a0 * W[w0 + j]! + a1 * W[w1 + j]! + a2 * W[w2 + j]! + a3 * W[w3 + j]!);
-      }
-      for (; c < cEnd; c++) {
-        const a0 = V[vr + c]!, w0 = c * width;
-        for (let j = 0; j < width; j++) q[q0 + j] = q[q0 + j]! - a0 * W[w0 + j]!;
-      }
-    }
-  }
-  return q;
 }
 
 /**

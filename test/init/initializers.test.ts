@@ -4,7 +4,8 @@
  * per-gate-block cell helpers, the forget-gate bias, determinism, argument checks.
  */
 import { describe, expect, it } from 'vitest';
-import { forgetBias, householderProduct, orthogonal, orthogonalRecurrent, xavierInput, xavierUniform } from '../../src/init/initializers.js';
+import { householderProduct } from '../../src/kernels/householder.js';
+import { forgetBias, orthogonal, orthogonalRecurrent, xavierInput, xavierUniform } from '../../src/init/initializers.js';
 import { Random } from '../../src/core/random.js';
 import { LSTMCell } from '../../src/cells/lstm.js';
 import { GRUCell } from '../../src/cells/gru.js';

@@ -38,6 +38,8 @@ export class Body {
   get(i: number): this { this.code.push(0x20); uleb(this.code, i); return this; }
   set(i: number): this { this.code.push(0x21); uleb(this.code, i); return this; }
   i32(v: number): this { this.code.push(0x41); sleb(this.code, v); return this; }
+  /** f64.const +0. */
+  f64Zero(): this { this.code.push(0x44, 0, 0, 0, 0, 0, 0, 0, 0); return this; }
   /** A 0xFD-prefixed SIMD instruction, its opcode as unsigned LEB128, then the given immediates. */
   simd(opcode: number, ...imm: number[]): this {
     this.code.push(0xfd); uleb(this.code, opcode);
@@ -55,15 +57,16 @@ export class Body {
 /** Core opcodes used by the kernels. */
 export const OP = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, void: 0x40,
-  f32Load: 0x2a, f64PromoteF32: 0xbb,
-  i32Eqz: 0x45, i32Eq: 0x46, i32LtS: 0x48, i32GtS: 0x4a, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
+  select: 0x1b, f32Load: 0x2a, f64Load: 0x2b, f64PromoteF32: 0xbb, f64Eq: 0x61, f64Ne: 0x62,
+  i32Eqz: 0x45, i32Eq: 0x46, i32LtS: 0x48, i32GtS: 0x4a, i32GeS: 0x4e, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
+  i32And: 0x71,
 } as const;
 
 /** SIMD opcodes (after the 0xFD prefix). */
 export const SIMD = {
-  load: 0x00, const: 0x0c, f64x2Splat: 0x14, load32Zero: 0x5c, load64Zero: 0x5d,
+  load: 0x00, store: 0x0b, const: 0x0c, f64x2Splat: 0x14, load32Zero: 0x5c, load64Zero: 0x5d,
   store32Lane: 0x5a, store64Lane: 0x5b, f32x4DemoteF64x2Zero: 0x5e, f64x2PromoteLowF32x4: 0x5f,
-  f64x2Add: 0xf0, f64x2Mul: 0xf2, f64x2RelaxedMadd: 0x107,
+  f64x2Add: 0xf0, f64x2Sub: 0xf1, f64x2Mul: 0xf2, f64x2RelaxedMadd: 0x107,
 } as const;
 
 /** One exported function: its i32 parameter count, extra locals by type, and its body. */

@@ -20,6 +20,7 @@
  */
 import { Body, I32, OP, SIMD, V128, moduleBytes } from './emit.js';
 import { gruCandidate, gruReset, gruResetAfter, lstmForward } from './gates-module.js';
+import { hhGram, hhQvw, hhTw, hhVtq } from './householder-module.js';
 
 // Parameters and locals.
 const C = 0, LDC = 1, A = 2, SAI = 3, SAK = 4, B = 5, LDB = 6, M = 7, N = 8, K = 9, ACC = 10;
@@ -32,8 +33,9 @@ const ONE_ROW: Width[] = [[16, 8, false], [8, 4, false], [2, 1, false], [1, 1, t
 const TAIL: Width[] = [[2, 1, false], [1, 1, true]];
 
 /**
- * The module's bytes: gemm, and the gate passes lstm_fwd, gru_reset, gru_cand, gru_after
- * (gates-module.ts); `fma`: gemm multiplies and adds with
+ * The module's bytes: gemm, the gate passes lstm_fwd, gru_reset, gru_cand, gru_after
+ * (gates-module.ts), and the Householder kernels hh_vtq, hh_tw,
+ * hh_qvw, hh_gram (householder-module.ts); `fma`: gemm multiplies and adds with
  * f64x2.relaxed_madd (relaxed SIMD).
  *
  * Loop order: for M = 1 (batch-1 products) one row, tiles 1×16 … 1×1. Otherwise column blocks of
@@ -71,7 +73,7 @@ export function gemmModuleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
   f.op(OP.end);
   f.op(OP.end);
   return moduleBytes([{ name: 'gemm', params: 11, locals: [[9, I32], [11, V128]], body: f },
-    lstmForward(), gruReset(), gruCandidate(), gruResetAfter()], 1);
+    lstmForward(), gruReset(), gruCandidate(), gruResetAfter(), hhVtq(), hhTw(), hhQvw(), hhGram()], 1);
 }
 
 /** aRow = a + i·sai, cRow = c + i·ldc. */

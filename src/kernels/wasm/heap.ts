@@ -34,6 +34,10 @@ export type GemmKernel = (
 /** An exported gate pass, called with (g, bias, p2, p3, p4, p5, rows, H): see gates-module.ts. */
 export type GateKernel = (...args: number[]) => void;
 
+/** hh_vtq / hh_qvw (q, ldq, v, b, w, width, len), hh_tw (t, b, w, width), hh_gram (v, b, len, g):
+ * see householder-module.ts. */
+export type HouseholderKernel = (...args: number[]) => void;
+
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   readonly gemm: GemmKernel;
@@ -41,6 +45,10 @@ export class WasmHeap {
   readonly gruReset: GateKernel;
   readonly gruCandidate: GateKernel;
   readonly gruResetAfter: GateKernel;
+  readonly hhVtq: HouseholderKernel;
+  readonly hhTw: HouseholderKernel;
+  readonly hhQvw: HouseholderKernel;
+  readonly hhGram: HouseholderKernel;
   /** Byte offset of the operand region (after the tables). */
   readonly base = Math.ceil(TABLE_BYTES / 64) * 64;
   /** Whether the kernel multiplies and adds with relaxed_madd. */
@@ -63,6 +71,10 @@ export class WasmHeap {
     this.gruReset = instance.exports.gru_reset as GateKernel;
     this.gruCandidate = instance.exports.gru_cand as GateKernel;
     this.gruResetAfter = instance.exports.gru_after as GateKernel;
+    this.hhVtq = instance.exports.hh_vtq as HouseholderKernel;
+    this.hhTw = instance.exports.hh_tw as HouseholderKernel;
+    this.hhQvw = instance.exports.hh_qvw as HouseholderKernel;
+    this.hhGram = instance.exports.hh_gram as HouseholderKernel;
     this.fma = fma;
     this.views();
     writeTables(this.f64);
