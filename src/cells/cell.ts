@@ -296,6 +296,16 @@ export abstract class RecurrentCell<S extends CellState> {
     tape.weightHr?.refresh();
     if (this.bias) this.foldBias(tape.foldedBias);
     else tape.foldedBias.fill(0);
+    const v = this.stepVectorSource();
+    if (v !== null) tape.stepVector.set(v);
+  }
+
+  /**
+   * @internal The parameter vector the steps read as it is (not folded into foldedBias): copied
+   * into tape.stepVector by prepareWeights. None by default.
+   */
+  stepVectorSource(): Float32Array | null {
+    return null;
   }
 
   /**

@@ -100,6 +100,11 @@ export class GRUCell extends RecurrentCell<GRUState> {
    * resetAfter: b_hn is multiplied by r, so only the r and z blocks of b_hh fold; b_hn is added to
    * W_hn·h separately.
    */
+  /** @internal resetAfter with biases: b_hh [3H] (its b_hn block is added inside the reset). */
+  override stepVectorSource(): Float32Array | null {
+    return this.resetAfter && this.bias ? this.params.biasHh! : null;
+  }
+
   protected foldBias(out: Float32Array): void {
     const bi = this.params.biasIh!, bh = this.params.biasHh!;
     const folded = this.resetAfter ? 2 * this.hiddenSize : out.length;
@@ -111,13 +116,13 @@ export class GRUCell extends RecurrentCell<GRUState> {
     const B = tape.batch, H = this.hiddenSize, G3 = 3 * H, rows = tape.batchSizes[t]!;
     const gOff = t * B * G3, sPrev = t * B * H;
     // On wasm with a runner's tape the whole step below is one call (wasmGruStep): same bits.
-    if (gruStepOnWasm(tape, t, tape.weightHh, this.resetAfter, this.bias ? this.params.biasHh! : null)) return;
+    if (gruStepOnWasm(tape, t, tape.weightHh, this.resetAfter, this.resetAfter && this.bias ? tape.stepVector : null)) return;
     // gates[t][:, 0:2H] += h_{t−1} · W_h{r,z}ᵀ
     gemmW(tape.gates, gOff, G3, tape.h, sPrev, H, tape.weightHh, 0, rows, 2 * H, true);
     if (this.resetAfter) {
       // hh [rows, H] = h_{t−1} · W_hnᵀ (r multiplies it, so it cannot go onto the gates)
       gemmW(tape.hh, 0, H, tape.h, sPrev, H, tape.weightHh, 2 * H, rows, H, false);
-      const biasHh = this.bias ? this.params.biasHh! : null;
+      const biasHh = this.bias ? tape.stepVector : null;   // b_hh as of prepareWeights
       if (!gruGatesOnWasm(tape, t, 'resetAfter', biasHh)) gruResetAfterForward(tape, t, biasHh);
     } else {
       // r, z ; aux = r ⊙ h_{t−1} ; gates[t][:, 2H:3H] += (r ⊙ h_{t−1}) · W_hnᵀ ; n ; h_t

@@ -119,6 +119,11 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
   }
 
   /** Both biases enter the pre-activations additively: fold b_ih + b_hh into the projection. */
+  /** @internal With peepholes: weightPeephole [3, H], which the gate passes read. */
+  override stepVectorSource(): Float32Array | null {
+    return this.params.weightPeephole ?? null;
+  }
+
   protected foldBias(out: Float32Array): void {
     const bi = this.params.biasIh!, bh = this.params.biasHh!;
     for (let j = 0; j < out.length; j++) out[j] = bi[j]! + bh[j]!;
@@ -131,7 +136,7 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
     if (this.peephole) {
       // The peephole pass is TypeScript on every backend (never with a projection).
       gemmW(tape.gates, t * B * G4, G4, tape.h, t * B * P, P, tape.weightHh, 0, rows, G4, true);
-      lstmPeepholeGatesForward(tape, t, this.params.weightPeephole!);
+      lstmPeepholeGatesForward(tape, t, tape.stepVector);   // p as of prepareWeights
       return;
     }
     // (on wasm with a runner's tape, the product and the gate pass in one call: same bits)
@@ -154,7 +159,7 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
       gemmWBackward(tape.dTemp, 0, H, tape.dh, next, P, tape.weightHr!, 0, rows, P, false);
       gemmTN(this.grads.weightHr!, 0, H, tape.dh, next, P, tape.proj, t * B * H, H, P, H, rows, true);
     }
-    if (this.peephole) lstmPeepholeGatesBackward(tape, t, this.params.weightPeephole!);
+    if (this.peephole) lstmPeepholeGatesBackward(tape, t, tape.stepVector);
     else lstmGatesBackward(tape, t);
     // dh_{t−1} [rows, P] (+)= dGates [rows, 4H] · W_hh [4H, P]; the kernel zeroed it unless projected.
     gemmWBackward(tape.dh, (t & 1) * B * P, P, tape.gates, t * B * G4, G4, tape.weightHh, 0, rows, G4, !projected);

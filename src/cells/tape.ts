@@ -31,6 +31,11 @@ export interface TapeSpec {
   readonly gateCount: number;
   readonly hasCellState: boolean;
   readonly params: CellParams;
+  /**
+   * The parameter vector the steps read as it is rather than folded into foldedBias (a resetAfter
+   * GRU's b_hh [3H], a peephole LSTM's weightPeephole [3, H]), or null.
+   */
+  stepVectorSource(): Float32Array | null;
 }
 
 export class CellTape {
@@ -67,6 +72,11 @@ export class CellTape {
   readonly hh: Float32Array;
   /** [G·H] the biases added to each step's pre-activations (b_ih + b_hh, folded; see foldBias). */
   readonly foldedBias: Float32Array;
+  /**
+   * A copy of the cell's stepVectorSource() (length 0 without one), taken with foldedBias by
+   * prepareWeights: the steps read it, so a stream keeps the vector of its last syncWeights.
+   */
+  readonly stepVector: Float32Array;
   /** W_ih [G·H, I] and W_hh [G·H, P] as the forward products read them (see weights.ts). */
   readonly weightIh: ForwardWeights;
   readonly weightHh: ForwardWeights;
@@ -103,13 +113,14 @@ export class CellTape {
     const T = checkSize('steps', steps), B = checkSize('batch', batch);
     const I = spec.inputSize, H = spec.hiddenSize, GH = spec.gateCount * H, P = spec.outputSize;
     const C = spec.hasCellState ? 1 : 0, R = spec.params.weightHr === undefined ? 0 : 1;
+    const V = spec.stepVectorSource()?.length ?? 0;
     this.owner = spec;
     this.inputSize = I;
     this.hiddenSize = H;
     this.outputSize = P;
     this.gateCount = spec.gateCount;
     const sizes = [
-      T * B * I, T * B * GH, (T + 1) * B * P, C * (T + 1) * B * H, T * B * H, B * H, GH, 2 * B * P, C * 2 * B * H, B * H, R * T * B * H,
+      T * B * I, T * B * GH, (T + 1) * B * P, C * (T + 1) * B * H, T * B * H, B * H, GH, 2 * B * P, C * 2 * B * H, B * H, R * T * B * H, V,
     ];
     const total = sizes.reduce((a, b) => a + b, 0);
     // The tape and the transposed weight copies, checked before anything is allocated.
@@ -128,6 +139,7 @@ export class CellTape {
     this.dc = take();
     this.dTemp = take();
     this.proj = take();
+    this.stepVector = take();
     this.weightIh = new ForwardWeights(spec.params.weightIh, GH, I, transposedWeights);
     this.weightHh = new ForwardWeights(spec.params.weightHh, GH, P, transposedWeights);
     const hr = spec.params.weightHr;

@@ -7,7 +7,7 @@
  * float64 operations in the same order per element: the same bits, whichever backend runs.
  */
 import { activeHeap } from './backend.js';
-import type { WasmHeap } from './wasm/heap.js';
+import { WasmMemoryExhausted, type WasmHeap } from './wasm/heap.js';
 
 /** Reflections applied per block (compact WY): Q is streamed once per block, not per reflection. */
 const WY_BLOCK = 32;
@@ -33,7 +33,15 @@ const MAX_WASM_BYTES = 1 << 30;
 export function householderProduct(v: Float64Array, vOff: Int32Array, tau: Float64Array, m: number, n: number): Float64Array {
   const nb = WY_BLOCK;
   const wasmBytes = (m * n + m * nb + 2 * nb * nb + nb * n) * 8;
-  const heap = wasmBytes <= MAX_WASM_BYTES ? activeHeap() : null;
+  let heap = wasmBytes <= MAX_WASM_BYTES ? activeHeap() : null;
+  if (heap !== null) {
+    try {
+      heap.scratch(wasmBytes);
+    } catch (e) {
+      if (!(e instanceof WasmMemoryExhausted)) throw e;
+      heap = null;   // memory cannot grow that far here: the TypeScript loops, same bits
+    }
+  }
   // Q [m, n], V [m, nb], T [nb, nb], W [nb, n]: own arrays, or views of the wasm operand region.
   let q: Float64Array, V: Float64Array, T: Float64Array, G: Float64Array, W: Float64Array;
   let at: Addresses | null = null;
@@ -42,7 +50,6 @@ export function householderProduct(v: Float64Array, vOff: Int32Array, tau: Float
     G = new Float64Array(nb * nb); W = new Float64Array(nb * n);
   } else {
     const qB = heap.base, vB = qB + m * n * 8, tB = vB + m * nb * 8, gB = tB + nb * nb * 8, wB = gB + nb * nb * 8;
-    heap.scratch(wB + nb * n * 8 - qB);
     // No allocation on the heap until the end of this call: these views stay attached.
     const f64 = heap.f64;
     q = f64.subarray(qB / 8, qB / 8 + m * n); V = f64.subarray(vB / 8, vB / 8 + m * nb);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  GRU, LSTM, SequenceRunner, type CellState, type LSTMState, type RecurrentCell, type RecurrentStack,
+  GRU, GRUCell, LSTM, LSTMCell, SequenceRunner, type CellState, type LSTMState, type RecurrentCell, type RecurrentStack,
 } from '../../src/index.js';
 import { StreamingRunner } from '../../src/train/stream.js';
 import { TruncatedBPTT } from '../../src/train/tbptt.js';
@@ -189,4 +189,24 @@ describe('StreamingRunner: a million steps', () => {
     expect(bitwiseEqual(a.c, b.c)).toBe(true);
     expect(a.h.every(Number.isFinite)).toBe(true);
   }, 60_000);
+});
+
+describe('StreamingRunner: every parameter from the last syncWeights', () => {
+  it.each([
+    ['a resetAfter GRU (b_hn is added inside the reset)', () => new GRUCell({ inputSize: 2, hiddenSize: 3, resetAfter: true, seed: 4 }), 'biasHh'],
+    ['a peephole LSTM (the gates read weightPeephole)', () => new LSTMCell({ inputSize: 2, hiddenSize: 3, peephole: true, seed: 4 }), 'weightPeephole'],
+  ] as const)('%s', (_, make, name) => {
+    const cell = make();
+    const x = randn(2, 43);
+    const stream = new StreamingRunner(cell);
+    const before = stream.step(x).slice();
+    (cell.params as unknown as Record<string, Float32Array>)[name]!.fill(0.75);
+    stream.state = cell.initialState(1) as CellState;
+    expect(bitwiseEqual(stream.step(x), before)).toBe(true);   // the snapshot still in use
+    stream.state = cell.initialState(1) as CellState;
+    stream.syncWeights();
+    const want = new SequenceRunner(cell).run(x, { batch: 1 }).outputs;
+    expect(bitwiseEqual(stream.step(x), want)).toBe(true);
+    expect(bitwiseEqual(want, before)).toBe(false);
+  });
 });
