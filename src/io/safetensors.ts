@@ -11,7 +11,8 @@
  * header against the file before copying anything.
  *
  * dtypes (file ↔ JavaScript): the float ones F32, F16, BF16, F64, F8_E4M3 and F8_E5M2 are read as
- * float32 (all exactly but F64, which is rounded), what every layer here takes; the integer ones into their own
+ * float32 (all exactly but F64, which is rounded; a finite F64 past float32's range is an error),
+ * what every layer here takes; the integer ones into their own
  * arrays: I64 ↔ BigInt64Array (int64), U64 ↔ BigUint64Array (uint64), I32 ↔ Int32Array, U32 ↔
  * Uint32Array, I16 ↔ Int16Array, U16 ↔ Uint16Array, I8 ↔ Int8Array, U8 ↔ Uint8Array, BOOL ↔
  * Uint8Array of 0s and 1s (bool; another byte is an error). Written: float32 as F32, float64 as
@@ -110,7 +111,7 @@ export function saveSafetensors(tensors: Record<string, AnyTensor>, metadata?: R
 /**
  * Reads every tensor of a .safetensors file: `{ name: { dtype, shape, data } }`, data a fresh
  * typed array of shape.reduce(×) elements owned by the caller. The float dtypes come back as
- * float32 (F16 and BF16 exactly, F64 rounded to the nearest float32), the integer ones in their
+ * float32 (F16 and BF16 exactly, F64 rounded to the nearest float32; a finite F64 past float32's range throws), the integer ones in their
  * own arrays (I64 as a BigInt64Array, BOOL as a Uint8Array of 0/1, …; see the module comment), so
  * check `dtype` before using `data`. `bytes` may be any Uint8Array view, e.g. a Node Buffer.
  * Throws SafetensorsError for a file that breaks the format, or whose tensors would take more
@@ -285,7 +286,14 @@ function decode(e: Entry, src: Uint8Array): DtypeArrays[Dtype] {
   const bits = new Uint32Array(out.buffer);
   switch (e.dtype) {
     case 'F64':
-      for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
+      for (let i = 0; i < n; i++) {
+        const x = view.getFloat64(i * 8, true);
+        out[i] = x;
+        // A finite value past float32's range would round to ±Infinity: refused, not altered.
+        if ((out[i] === Infinity || out[i] === -Infinity) && x !== out[i]) {
+          fail(`tensor ${JSON.stringify(e.name)}: expected F64 values within float32's range (|x| ≤ 3.4028234663852886e38) or ±Infinity, got ${x} at element ${i}`);
+        }
+      }
       break;
     case 'BF16':
       for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, true) << 16;

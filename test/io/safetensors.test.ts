@@ -184,11 +184,19 @@ describe('loadSafetensors decoding', () => {
   });
 
   it('reads F64 rounded to the nearest float32', () => {
-    const values = [0.1, 1e300, -0, 2 ** -150, 1 + 2 ** -24, 1 + 3 * 2 ** -24, 1e-45, -1e-40];
+    const values = [0.1, Infinity, -0, 2 ** -150, 1 + 2 ** -24, 1 + 3 * 2 ** -24, 1e-45, -1e-40];
     const out = loadFloat32(file({ d: entry('F64', [2, 4], 0, 64) }, f64le(values)));
     const want = [Math.fround(0.1), Infinity, -0, 0, 1, 1 + 2 ** -22, 2 ** -149, Math.fround(-1e-40)];
     expect(Array.from(out.d!.data)).toEqual(want);
     expect(Object.is(out.d!.data[2], -0)).toBe(true);
+  });
+
+  it('refuses a finite F64 past float32 range (it would read as Infinity), naming the tensor and element', () => {
+    for (const bad of [1e300, -1e40, 3.5e38]) {
+      const bytes = file({ d: entry('F64', [2], 0, 16) }, f64le([1, bad]));
+      expect(() => loadSafetensors(bytes)).toThrow(SafetensorsError);
+      expect(() => loadSafetensors(bytes)).toThrow(/tensor "d": expected F64 values within float32's range .* got .* at element 1/);
+    }
   });
 
   it('reads F32, F16 and F64 data at misaligned file offsets', () => {
