@@ -196,3 +196,36 @@ describe('backends agree bit for bit on the PyTorch fixtures', () => {
     });
   }
 });
+
+describe.each(CELL_KINDS)("'auto' as users get it (products routed by size, js and wasm mixed) equals js bit for bit, %s", (kind) => {
+  /** Under 'js', then under 'auto' with the size heuristic in force (setWasmEverySize(false)). */
+  function jsThenAuto<R>(fn: () => R): [R, R] {
+    setBackend('js');
+    const a = fn();
+    setBackend('auto');
+    setWasmEverySize(false);
+    expect(getBackend()).toBe('wasm');
+    return [a, fn()];
+  }
+  it('sizes on both sides of the routing threshold, packed, bidirectional with projSize or peephole', () => {
+    for (const [I, H, T, B] of [[1, 2, 3, 1], [16, 64, 9, 1], [32, 128, 5, 4], [3, 40, 7, 33]] as const) {
+      const [a, b] = jsThenAuto(() => runnerPass(kind, I, H, T, B, B > 1 ? Array.from({ length: B }, (_, i) => 1 + ((i * 5) % T)) : undefined));
+      expectBitIdentical(a, b);
+    }
+    const [a, b] = jsThenAuto(() => {
+      const I = 24, H = 48, T = 6, B = 5;
+      const opts = { inputSize: I, hiddenSize: H, numLayers: 2, bidirectional: true, seed: 4 };
+      const rnn = kind === 'lstm' ? new LSTM({ ...opts, projSize: 20 }) : new GRU({ ...opts, resetAfter: kind === 'gru-reset-after' });
+      const peep = kind === 'lstm' ? new LSTM({ ...opts, peephole: true }) : null;
+      const x = randn(T * B * I, 8);
+      const out: unknown[] = [];
+      for (const m of peep === null ? [rnn] : [rnn, peep]) {
+        const fwd = m.forward(x, { batch: B, lengths: [6, 2, 5, 6, 1] });
+        const bwd = m.backward({ dOutputs: randn(fwd.outputs.length, 9) });
+        out.push({ fwd, bwd, grads: m.parameters().map((p) => p.grad.slice()) });
+      }
+      return out;
+    });
+    expectBitIdentical(a, b);
+  });
+});
