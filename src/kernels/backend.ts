@@ -74,18 +74,13 @@ function pays(M: number, N: number, K: number, copied: number): boolean {
 }
 
 /**
- * Runs a wasm call: true when done, false when wasm memory could not grow for it (nothing was
- * written yet: every wasm call reserves its memory before touching its outputs), so that the
- * caller runs the TypeScript kernel instead, with the same bits.
+ * The catch of every wasm call: wasm memory that could not grow (WasmMemoryExhausted, thrown
+ * before anything was written: every wasm call reserves its memory before touching its outputs)
+ * returns, so that the caller runs the TypeScript kernel instead, with the same bits; any other
+ * error is rethrown. (A try/catch in each dispatcher rather than a callback: no closure per call.)
  */
-function fits(call: () => void): boolean {
-  try {
-    call();
-    return true;
-  } catch (e) {
-    if (e instanceof WasmMemoryExhausted) return false;
-    throw e;
-  }
+function fallBackOn(e: unknown): void {
+  if (!(e instanceof WasmMemoryExhausted)) throw e;
 }
 
 /** C[M,N] (+)= A[M,K] · B[K,N] on the backend in use (see gemm.ts). */
@@ -97,7 +92,14 @@ export function gemmNN(
   accumulate: boolean,
 ): void {
   const heap = activeHeap();
-  if (heap !== null && pays(M, N, K, M * K + K * N + 2 * M * N) && fits(() => wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, B, bOff, ldb, BSource.Rows, null, M, N, K, accumulate))) return;
+  if (heap !== null && pays(M, N, K, M * K + K * N + 2 * M * N)) {
+    try {
+      wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, B, bOff, ldb, BSource.Rows, null, M, N, K, accumulate);
+      return;
+    } catch (e) {
+      fallBackOn(e);
+    }
+  }
   js.gemmNN(C, cOff, ldc, A, aOff, lda, B, bOff, ldb, M, N, K, accumulate);
 }
 
@@ -111,7 +113,14 @@ export function gemmNT(
 ): void {
   const heap = activeHeap();
   // Bᵀ is gathered element by element in JS: count it as 3 copies.
-  if (heap !== null && pays(M, N, K, M * K + 3 * K * N + 2 * M * N) && fits(() => wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, B, bOff, ldb, BSource.Columns, null, M, N, K, accumulate))) return;
+  if (heap !== null && pays(M, N, K, M * K + 3 * K * N + 2 * M * N)) {
+    try {
+      wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, B, bOff, ldb, BSource.Columns, null, M, N, K, accumulate);
+      return;
+    } catch (e) {
+      fallBackOn(e);
+    }
+  }
   js.gemmNT(C, cOff, ldc, A, aOff, lda, B, bOff, ldb, M, N, K, accumulate);
 }
 
@@ -124,7 +133,14 @@ export function gemmTN(
   accumulate: boolean,
 ): void {
   const heap = activeHeap();
-  if (heap !== null && pays(M, N, K, M * K + K * N + 2 * M * N) && fits(() => wasmGemm(heap, C, cOff, ldc, A, aOff, lda, true, B, bOff, ldb, BSource.Rows, null, M, N, K, accumulate))) return;
+  if (heap !== null && pays(M, N, K, M * K + K * N + 2 * M * N)) {
+    try {
+      wasmGemm(heap, C, cOff, ldc, A, aOff, lda, true, B, bOff, ldb, BSource.Rows, null, M, N, K, accumulate);
+      return;
+    } catch (e) {
+      fallBackOn(e);
+    }
+  }
   js.gemmTN(C, cOff, ldc, A, aOff, lda, B, bOff, ldb, M, N, K, accumulate);
 }
 
@@ -141,7 +157,14 @@ export function gemmResident(
   accumulate: boolean,
 ): void {
   const heap = activeHeap();
-  if (heap !== null && pays(M, N, K, M * K + 2 * M * N) && fits(() => wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, src, bOff, ldb, BSource.Resident, res, M, N, K, accumulate))) return;
+  if (heap !== null && pays(M, N, K, M * K + 2 * M * N)) {
+    try {
+      wasmGemm(heap, C, cOff, ldc, A, aOff, lda, false, src, bOff, ldb, BSource.Resident, res, M, N, K, accumulate);
+      return;
+    } catch (e) {
+      fallBackOn(e);
+    }
+  }
   js.gemmNN(C, cOff, ldc, A, aOff, lda, src, bOff, ldb, M, N, K, accumulate);
 }
 
@@ -152,7 +175,13 @@ export function gemmResident(
 export function lstmGatesOnWasm(tape: LstmStepArrays, t: number): boolean {
   const heap = activeHeap();
   if (heap === null) return false;
-  return fits(() => wasmLstmGatesForward(heap, tape, t));
+  try {
+    wasmLstmGatesForward(heap, tape, t);
+    return true;
+  } catch (e) {
+    fallBackOn(e);
+    return false;
+  }
 }
 
 /**
@@ -162,7 +191,13 @@ export function lstmGatesOnWasm(tape: LstmStepArrays, t: number): boolean {
 export function gruGatesOnWasm(tape: LstmStepArrays, t: number, pass: GruPass, biasHh: Float32Array | null): boolean {
   const heap = activeHeap();
   if (heap === null) return false;
-  return fits(() => wasmGruGatesForward(heap, tape, t, pass, biasHh));
+  try {
+    wasmGruGatesForward(heap, tape, t, pass, biasHh);
+    return true;
+  } catch (e) {
+    fallBackOn(e);
+    return false;
+  }
 }
 
 /**
@@ -174,7 +209,13 @@ export function gruGatesOnWasm(tape: LstmStepArrays, t: number, pass: GruPass, b
 export function lstmStepOnWasm(tape: LstmStepArrays, t: number, whh: ResidentWeights): boolean {
   const heap = activeHeap();
   if (heap === null || whh.wt === null) return false;
-  return fits(() => wasmLstmStep(heap, tape, t, whh));
+  try {
+    wasmLstmStep(heap, tape, t, whh);
+    return true;
+  } catch (e) {
+    fallBackOn(e);
+    return false;
+  }
 }
 
 /**
@@ -185,7 +226,13 @@ export function lstmStepOnWasm(tape: LstmStepArrays, t: number, whh: ResidentWei
 export function gruStepOnWasm(tape: LstmStepArrays, t: number, whh: ResidentWeights, resetAfter: boolean, biasHh: Float32Array | null): boolean {
   const heap = activeHeap();
   if (heap === null || whh.wt === null) return false;
-  return fits(() => wasmGruStep(heap, tape, t, whh, resetAfter, biasHh));
+  try {
+    wasmGruStep(heap, tape, t, whh, resetAfter, biasHh);
+    return true;
+  } catch (e) {
+    fallBackOn(e);
+    return false;
+  }
 }
 
 export { ResidentMatrix };
